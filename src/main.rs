@@ -15,6 +15,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 const PARSER_ERROR: u8 = 1;
+const COMPILER_ERROR: u8 = 2;
 const EXECUTION_ERROR: u8 = 3;
 
 #[derive(Parser, Debug)]
@@ -43,11 +44,7 @@ struct Cli {
     script: PathBuf,
 
     /// Script arguments as name=value pairs, referenced in the script as `$name`.
-    #[arg(
-        trailing_var_arg = true,
-        allow_hyphen_values = true,
-        value_name = "NAME=VALUE"
-    )]
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true, value_name = "NAME=VALUE")]
     script_args: Vec<String>,
 }
 
@@ -72,14 +69,10 @@ fn script_args(cli: &Cli) -> Result<BTreeMap<String, String>, String> {
     let from_flag = cli.args.iter().flat_map(|a| a.split(','));
     for pair in from_flag.chain(cli.script_args.iter().map(String::as_str)) {
         let Some((name, value)) = pair.split_once('=').filter(|(n, _)| !n.is_empty()) else {
-            return Err(format!(
-                "script arguments must be specified as name=value, but found '{pair}'"
-            ));
+            return Err(format!("script arguments must be specified as name=value, but found '{pair}'"));
         };
         if out.insert(name.to_string(), value.to_string()).is_some() {
-            return Err(format!(
-                "script argument '{name}' was provided more than once"
-            ));
+            return Err(format!("script argument '{name}' was provided more than once"));
         }
     }
     Ok(out)
@@ -96,15 +89,11 @@ fn run(cli: Cli) -> Result<(), u8> {
     }
     let args = script_args(&cli).map_err(fail)?;
     let name = cli.script.display().to_string();
-    let text = std::fs::read_to_string(&cli.script)
-        .map_err(|e| fail(format!("cannot read script `{name}`: {e}")))?;
+    let text = std::fs::read_to_string(&cli.script).map_err(|e| fail(format!("cannot read script `{name}`: {e}")))?;
 
     let mut sources = SourceMap::new();
     let file = sources.add(name, text);
-    let opts = LowerOptions {
-        args,
-        ..LowerOptions::default()
-    };
+    let opts = LowerOptions { args, ..LowerOptions::default() };
     let out = daphne_frontend::compile(&mut sources, file, &opts);
     let stderr = std::io::stderr();
     let mut err = stderr.lock();
@@ -112,26 +101,20 @@ fn run(cli: Cli) -> Result<(), u8> {
         let _ = writeln!(err, "{}", sources.render(d));
     }
     let Some(module) = out.module else {
-        let n = out
-            .diagnostics
-            .iter()
-            .filter(|d| d.severity == Severity::Error)
-            .count();
-        let _ = writeln!(
-            err,
-            "daphne: {n} error{} while parsing",
-            if n == 1 { "" } else { "s" }
-        );
+        let n = out.diagnostics.iter().filter(|d| d.severity == Severity::Error).count();
+        let _ = writeln!(err, "daphne: {n} error{} while parsing", if n == 1 { "" } else { "s" });
         return Err(PARSER_ERROR);
     };
+    // The verifier runs after every stage in debug builds and tests (design.md, section 4).
+    if cfg!(debug_assertions) {
+        if let Err(e) = daphne_ir::verify(&module) {
+            let _ = writeln!(err, "daphne: internal error: the frontend produced invalid IR: {e}");
+            return Err(COMPILER_ERROR);
+        }
+    }
     for stage in STAGES {
         if stage.implemented && explain.iter().any(|s| s.key == stage.key) {
-            let _ = write!(
-                err,
-                "{}\n{}",
-                stage.header,
-                print_module(&module, PrintOptions::default())
-            );
+            let _ = write!(err, "{}\n{}", stage.header, print_module(&module, PrintOptions::default()));
         }
     }
     if explain.is_empty() {

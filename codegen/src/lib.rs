@@ -57,11 +57,7 @@ pub fn jit_add_i64_with_melior(a: i64, b: i64) -> Result<i64, String> {
     });
     let describe = |what: String| {
         let notes = diagnostics.borrow();
-        if notes.is_empty() {
-            what
-        } else {
-            format!("{what}: {}", notes.join("; "))
-        }
+        if notes.is_empty() { what } else { format!("{what}: {}", notes.join("; ")) }
     };
 
     let result = (|| {
@@ -70,16 +66,10 @@ pub fn jit_add_i64_with_melior(a: i64, b: i64) -> Result<i64, String> {
         let i64_type = IntegerType::new(&context, 64).into();
 
         let body = Block::new(&[(i64_type, location), (i64_type, location)]);
-        let lhs = body
-            .argument(0)
-            .map_err(|e| describe(format!("argument 0: {e}")))?;
-        let rhs = body
-            .argument(1)
-            .map_err(|e| describe(format!("argument 1: {e}")))?;
+        let lhs = body.argument(0).map_err(|e| describe(format!("argument 0: {e}")))?;
+        let rhs = body.argument(1).map_err(|e| describe(format!("argument 1: {e}")))?;
         let sum = body.append_operation(arith::addi(lhs.into(), rhs.into(), location));
-        let sum = sum
-            .result(0)
-            .map_err(|e| describe(format!("addi result: {e}")))?;
+        let sum = sum.result(0).map_err(|e| describe(format!("addi result: {e}")))?;
         body.append_operation(func::r#return(&[sum.into()], location));
         let region = Region::new();
         region.append_block(body);
@@ -87,15 +77,10 @@ pub fn jit_add_i64_with_melior(a: i64, b: i64) -> Result<i64, String> {
         module.body().append_operation(func::func(
             &context,
             StringAttribute::new(&context, "add"),
-            TypeAttribute::new(
-                FunctionType::new(&context, &[i64_type, i64_type], &[i64_type]).into(),
-            ),
+            TypeAttribute::new(FunctionType::new(&context, &[i64_type, i64_type], &[i64_type]).into()),
             region,
             // Generates `_mlir_ciface_add`, the C-compatible wrapper the engine can call.
-            &[(
-                Identifier::new(&context, "llvm.emit_c_interface"),
-                Attribute::unit(&context),
-            )],
+            &[(Identifier::new(&context, "llvm.emit_c_interface"), Attribute::unit(&context))],
             location,
         ));
         if !module.as_operation().verify() {
@@ -108,17 +93,12 @@ pub fn jit_add_i64_with_melior(a: i64, b: i64) -> Result<i64, String> {
         passes.add_pass(pass::conversion::create_arith_to_llvm());
         passes.add_pass(pass::conversion::create_func_to_llvm());
         passes.add_pass(pass::conversion::create_reconcile_unrealized_casts());
-        passes
-            .run(&mut module)
-            .map_err(|e| describe(format!("lowering to the LLVM dialect failed: {e}")))?;
+        passes.run(&mut module).map_err(|e| describe(format!("lowering to the LLVM dialect failed: {e}")))?;
 
         let engine = ExecutionEngine::new(&module, 2, &[], false);
         let (mut a, mut b, mut out) = (a, b, 0i64);
-        let mut packed = [
-            &mut a as *mut i64 as *mut (),
-            &mut b as *mut i64 as *mut (),
-            &mut out as *mut i64 as *mut (),
-        ];
+        let mut packed =
+            [&mut a as *mut i64 as *mut (), &mut b as *mut i64 as *mut (), &mut out as *mut i64 as *mut ()];
         // SAFETY: `add` takes two i64 and returns one i64; the packed calling convention wants
         // one pointer per argument followed by one pointer per result, and all three point to
         // live, aligned i64 locals that outlive the call.
@@ -143,29 +123,17 @@ pub fn jit_mul_f64_with_inkwell(a: f64, b: f64) -> Result<f64, String> {
     let signature = f64_type.fn_type(&[f64_type.into(), f64_type.into()], false);
     let function = module.add_function("mul", signature, None);
     builder.position_at_end(context.append_basic_block(function, "entry"));
-    let lhs = function
-        .get_nth_param(0)
-        .ok_or("mul has no parameter 0")?
-        .into_float_value();
-    let rhs = function
-        .get_nth_param(1)
-        .ok_or("mul has no parameter 1")?
-        .into_float_value();
-    let product = builder
-        .build_float_mul(lhs, rhs, "product")
-        .map_err(|e| e.to_string())?;
-    builder
-        .build_return(Some(&product))
-        .map_err(|e| e.to_string())?;
+    let lhs = function.get_nth_param(0).ok_or("mul has no parameter 0")?.into_float_value();
+    let rhs = function.get_nth_param(1).ok_or("mul has no parameter 1")?.into_float_value();
+    let product = builder.build_float_mul(lhs, rhs, "product").map_err(|e| e.to_string())?;
+    builder.build_return(Some(&product)).map_err(|e| e.to_string())?;
     module.verify().map_err(|e| e.to_string())?;
 
-    let engine = module
-        .create_jit_execution_engine(OptimizationLevel::Default)
-        .map_err(|e| e.to_string())?;
+    let engine = module.create_jit_execution_engine(OptimizationLevel::Default).map_err(|e| e.to_string())?;
     // SAFETY: `mul` was defined above with exactly the signature `double (double, double)`
     // and the C calling convention, which is what this function pointer type declares.
-    let mul = unsafe { engine.get_function::<unsafe extern "C" fn(f64, f64) -> f64>("mul") }
-        .map_err(|e| e.to_string())?;
+    let mul =
+        unsafe { engine.get_function::<unsafe extern "C" fn(f64, f64) -> f64>("mul") }.map_err(|e| e.to_string())?;
     // SAFETY: the compiled code only multiplies its two arguments; it touches no memory, and
     // the engine (which owns the code) is alive for the duration of the call.
     Ok(unsafe { mul.call(a, b) })

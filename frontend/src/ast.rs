@@ -80,10 +80,7 @@ pub enum IndexRange {
     /// `i` (a position, a position list or a label).
     Single(Box<Expr>),
     /// `lo:hi`, each bound optional (lower inclusive, upper exclusive).
-    Slice {
-        lo: Option<Box<Expr>>,
-        hi: Option<Box<Expr>>,
-    },
+    Slice { lo: Option<Box<Expr>>, hi: Option<Box<Expr>> },
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -106,15 +103,8 @@ pub struct Param {
 /// A type annotation: `matrix`, `matrix<f64>`, `scalar`, `frame`, or a value type such as `si64`.
 #[derive(Clone, Debug, PartialEq)]
 pub enum TypeAnn {
-    Data {
-        data_type: &'static str,
-        value_type: Option<ValueType>,
-        span: Span,
-    },
-    Value {
-        value_type: ValueType,
-        span: Span,
-    },
+    Data { data_type: &'static str, value_type: Option<ValueType>, span: Span },
+    Value { value_type: ValueType, span: Span },
 }
 
 impl TypeAnn {

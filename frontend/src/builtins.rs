@@ -8,59 +8,17 @@ pub struct ParamInfo {
     pub required: usize,
 }
 
-const UNARY: ParamInfo = ParamInfo {
-    names: &["arg"],
-    required: 1,
-};
-const BINARY: ParamInfo = ParamInfo {
-    names: &["lhs", "rhs"],
-    required: 2,
-};
+const UNARY: ParamInfo = ParamInfo { names: &["arg"], required: 1 };
+const BINARY: ParamInfo = ParamInfo { names: &["lhs", "rhs"], required: 2 };
 
 /// Built-ins with explicit parameter names.
 const PARAMS: &[(&str, ParamInfo)] = &[
-    (
-        "fill",
-        ParamInfo {
-            names: &["value", "numRows", "numCols"],
-            required: 3,
-        },
-    ),
-    (
-        "rand",
-        ParamInfo {
-            names: &["numRows", "numCols", "min", "max", "sparsity", "seed"],
-            required: 6,
-        },
-    ),
-    (
-        "sample",
-        ParamInfo {
-            names: &["range", "size", "withReplacement", "seed"],
-            required: 4,
-        },
-    ),
-    (
-        "seq",
-        ParamInfo {
-            names: &["from", "to", "inc"],
-            required: 2,
-        },
-    ),
-    (
-        "reshape",
-        ParamInfo {
-            names: &["arg", "numRows", "numCols"],
-            required: 3,
-        },
-    ),
-    (
-        "affine",
-        ParamInfo {
-            names: &["input", "weights", "bias"],
-            required: 3,
-        },
-    ),
+    ("fill", ParamInfo { names: &["value", "numRows", "numCols"], required: 3 }),
+    ("rand", ParamInfo { names: &["numRows", "numCols", "min", "max", "sparsity", "seed"], required: 6 }),
+    ("sample", ParamInfo { names: &["range", "size", "withReplacement", "seed"], required: 4 }),
+    ("seq", ParamInfo { names: &["from", "to", "inc"], required: 2 }),
+    ("reshape", ParamInfo { names: &["arg", "numRows", "numCols"], required: 3 }),
+    ("affine", ParamInfo { names: &["input", "weights", "bias"], required: 3 }),
     (
         "avg_pool2d",
         ParamInfo {
@@ -99,13 +57,7 @@ const PARAMS: &[(&str, ParamInfo)] = &[
             required: 11,
         },
     ),
-    (
-        "batch_norm2d",
-        ParamInfo {
-            names: &["input", "gamma", "beta", "emaMean", "emaVar", "eps"],
-            required: 6,
-        },
-    ),
+    ("batch_norm2d", ParamInfo { names: &["input", "gamma", "beta", "emaMean", "emaVar", "eps"], required: 6 }),
     (
         "conv2d",
         ParamInfo {
@@ -127,13 +79,7 @@ const PARAMS: &[(&str, ParamInfo)] = &[
             required: 12,
         },
     ),
-    (
-        "batch_norm2d_backward",
-        ParamInfo {
-            names: &["mean", "invVar", "input", "dout", "gamma", "eps"],
-            required: 6,
-        },
-    ),
+    ("batch_norm2d_backward", ParamInfo { names: &["mean", "invVar", "input", "dout", "gamma", "eps"], required: 6 }),
     (
         "conv2d_backward_filter",
         ParamInfo {
@@ -218,370 +164,58 @@ const PARAMS: &[(&str, ParamInfo)] = &[
             required: 12,
         },
     ),
-    (
-        "lowerTri",
-        ParamInfo {
-            names: &["arg", "diag", "values"],
-            required: 3,
-        },
-    ),
-    (
-        "upperTri",
-        ParamInfo {
-            names: &["arg", "diag", "values"],
-            required: 3,
-        },
-    ),
-    (
-        "replace",
-        ParamInfo {
-            names: &["arg", "pattern", "replacement"],
-            required: 3,
-        },
-    ),
-    (
-        "ctable",
-        ParamInfo {
-            names: &["lhs", "rhs", "weight", "resNumRows", "resNumCols"],
-            required: 2,
-        },
-    ),
-    (
-        "innerJoin",
-        ParamInfo {
-            names: &["lhs", "rhs", "lhsOn", "rhsOn", "numRowRes"],
-            required: 4,
-        },
-    ),
-    (
-        "semiJoin",
-        ParamInfo {
-            names: &["lhs", "rhs", "lhsOn", "rhsOn", "numRowRes"],
-            required: 4,
-        },
-    ),
-    (
-        "groupJoin",
-        ParamInfo {
-            names: &["lhs", "rhs", "lhsOn", "rhsOn", "rhsAgg"],
-            required: 5,
-        },
-    ),
-    (
-        "setColLabelsPrefix",
-        ParamInfo {
-            names: &["frame", "prefix"],
-            required: 2,
-        },
-    ),
-    (
-        "quantize",
-        ParamInfo {
-            names: &["arg", "min", "max"],
-            required: 3,
-        },
-    ),
-    (
-        "print",
-        ParamInfo {
-            names: &["arg", "newline", "err"],
-            required: 1,
-        },
-    ),
-    (
-        "writeFrame",
-        ParamInfo {
-            names: &["arg", "filename"],
-            required: 2,
-        },
-    ),
-    (
-        "writeMatrix",
-        ParamInfo {
-            names: &["arg", "filename"],
-            required: 2,
-        },
-    ),
-    (
-        "write",
-        ParamInfo {
-            names: &["arg", "filename"],
-            required: 2,
-        },
-    ),
-    (
-        "readMatrix",
-        ParamInfo {
-            names: &["filename"],
-            required: 1,
-        },
-    ),
-    (
-        "readFrame",
-        ParamInfo {
-            names: &["filename"],
-            required: 1,
-        },
-    ),
-    (
-        "receiveFromNumpy",
-        ParamInfo {
-            names: &["address", "rows", "cols", "valueType"],
-            required: 4,
-        },
-    ),
-    (
-        "stop",
-        ParamInfo {
-            names: &["message"],
-            required: 0,
-        },
-    ),
-    (
-        "startProfiling",
-        ParamInfo {
-            names: &["region"],
-            required: 1,
-        },
-    ),
-    (
-        "stopProfiling",
-        ParamInfo {
-            names: &["region"],
-            required: 1,
-        },
-    ),
-    (
-        "openFile",
-        ParamInfo {
-            names: &["filename"],
-            required: 1,
-        },
-    ),
-    (
-        "openDevice",
-        ParamInfo {
-            names: &["device"],
-            required: 1,
-        },
-    ),
-    (
-        "openFileOnTarget",
-        ParamInfo {
-            names: &["target", "filename"],
-            required: 2,
-        },
-    ),
-    (
-        "close",
-        ParamInfo {
-            names: &["handle"],
-            required: 1,
-        },
-    ),
-    (
-        "readCsv",
-        ParamInfo {
-            names: &["fileOrDescriptor", "numRows", "numCols", "delimiter"],
-            required: 4,
-        },
-    ),
-    (
-        "oneHot",
-        ParamInfo {
-            names: &["arg", "info"],
-            required: 2,
-        },
-    ),
-    (
-        "recode",
-        ParamInfo {
-            names: &["arg", "orderPreserving"],
-            required: 2,
-        },
-    ),
-    (
-        "bin",
-        ParamInfo {
-            names: &["arg", "numBins", "min", "max"],
-            required: 2,
-        },
-    ),
-    (
-        "append",
-        ParamInfo {
-            names: &["list", "elem"],
-            required: 2,
-        },
-    ),
-    (
-        "remove",
-        ParamInfo {
-            names: &["list", "idx"],
-            required: 2,
-        },
-    ),
-    (
-        "biasAdd",
-        ParamInfo {
-            names: &["input", "bias"],
-            required: 2,
-        },
-    ),
-    (
-        "registerView",
-        ParamInfo {
-            names: &["viewName", "view"],
-            required: 2,
-        },
-    ),
-    (
-        "typeOf",
-        ParamInfo {
-            names: &["arg"],
-            required: 1,
-        },
-    ),
-    (
-        "syrk",
-        ParamInfo {
-            names: &["arg"],
-            required: 1,
-        },
-    ),
-    (
-        "sql",
-        ParamInfo {
-            names: &["query"],
-            required: 1,
-        },
-    ),
-    (
-        "count",
-        ParamInfo {
-            names: &["arg", "groupIds", "numGroups"],
-            required: 3,
-        },
-    ),
-    (
-        "idxMin",
-        ParamInfo {
-            names: &["arg", "axis"],
-            required: 2,
-        },
-    ),
-    (
-        "idxMax",
-        ParamInfo {
-            names: &["arg", "axis"],
-            required: 2,
-        },
-    ),
-    (
-        "sum",
-        ParamInfo {
-            names: &["arg", "axisOrGroups", "numGroups"],
-            required: 1,
-        },
-    ),
-    (
-        "aggMin",
-        ParamInfo {
-            names: &["arg", "axisOrGroups", "numGroups"],
-            required: 1,
-        },
-    ),
-    (
-        "aggMax",
-        ParamInfo {
-            names: &["arg", "axisOrGroups", "numGroups"],
-            required: 1,
-        },
-    ),
-    (
-        "mean",
-        ParamInfo {
-            names: &["arg", "axisOrGroups", "numGroups"],
-            required: 1,
-        },
-    ),
-    (
-        "var",
-        ParamInfo {
-            names: &["arg", "axisOrGroups", "numGroups"],
-            required: 1,
-        },
-    ),
-    (
-        "stddev",
-        ParamInfo {
-            names: &["arg", "axisOrGroups", "numGroups"],
-            required: 1,
-        },
-    ),
-    (
-        "transpose",
-        ParamInfo {
-            names: &["arg"],
-            required: 1,
-        },
-    ),
-    (
-        "t",
-        ParamInfo {
-            names: &["arg"],
-            required: 1,
-        },
-    ),
-    (
-        "sparsity",
-        ParamInfo {
-            names: &["arg"],
-            required: 1,
-        },
-    ),
-    (
-        "nrow",
-        ParamInfo {
-            names: &["arg"],
-            required: 1,
-        },
-    ),
-    (
-        "ncol",
-        ParamInfo {
-            names: &["arg"],
-            required: 1,
-        },
-    ),
-    (
-        "ncell",
-        ParamInfo {
-            names: &["arg"],
-            required: 1,
-        },
-    ),
-    (
-        "saveDaphneLibResult",
-        ParamInfo {
-            names: &["arg"],
-            required: 1,
-        },
-    ),
-    (
-        "length",
-        ParamInfo {
-            names: &["list"],
-            required: 1,
-        },
-    ),
-    (
-        "map",
-        ParamInfo {
-            names: &["arg", "udf"],
-            required: 2,
-        },
-    ),
+    ("lowerTri", ParamInfo { names: &["arg", "diag", "values"], required: 3 }),
+    ("upperTri", ParamInfo { names: &["arg", "diag", "values"], required: 3 }),
+    ("replace", ParamInfo { names: &["arg", "pattern", "replacement"], required: 3 }),
+    ("ctable", ParamInfo { names: &["lhs", "rhs", "weight", "resNumRows", "resNumCols"], required: 2 }),
+    ("innerJoin", ParamInfo { names: &["lhs", "rhs", "lhsOn", "rhsOn", "numRowRes"], required: 4 }),
+    ("semiJoin", ParamInfo { names: &["lhs", "rhs", "lhsOn", "rhsOn", "numRowRes"], required: 4 }),
+    ("groupJoin", ParamInfo { names: &["lhs", "rhs", "lhsOn", "rhsOn", "rhsAgg"], required: 5 }),
+    ("setColLabelsPrefix", ParamInfo { names: &["frame", "prefix"], required: 2 }),
+    ("quantize", ParamInfo { names: &["arg", "min", "max"], required: 3 }),
+    ("print", ParamInfo { names: &["arg", "newline", "err"], required: 1 }),
+    ("writeFrame", ParamInfo { names: &["arg", "filename"], required: 2 }),
+    ("writeMatrix", ParamInfo { names: &["arg", "filename"], required: 2 }),
+    ("write", ParamInfo { names: &["arg", "filename"], required: 2 }),
+    ("readMatrix", ParamInfo { names: &["filename"], required: 1 }),
+    ("readFrame", ParamInfo { names: &["filename"], required: 1 }),
+    ("receiveFromNumpy", ParamInfo { names: &["address", "rows", "cols", "valueType"], required: 4 }),
+    ("stop", ParamInfo { names: &["message"], required: 0 }),
+    ("startProfiling", ParamInfo { names: &["region"], required: 1 }),
+    ("stopProfiling", ParamInfo { names: &["region"], required: 1 }),
+    ("openFile", ParamInfo { names: &["filename"], required: 1 }),
+    ("openDevice", ParamInfo { names: &["device"], required: 1 }),
+    ("openFileOnTarget", ParamInfo { names: &["target", "filename"], required: 2 }),
+    ("close", ParamInfo { names: &["handle"], required: 1 }),
+    ("readCsv", ParamInfo { names: &["fileOrDescriptor", "numRows", "numCols", "delimiter"], required: 4 }),
+    ("oneHot", ParamInfo { names: &["arg", "info"], required: 2 }),
+    ("recode", ParamInfo { names: &["arg", "orderPreserving"], required: 2 }),
+    ("bin", ParamInfo { names: &["arg", "numBins", "min", "max"], required: 2 }),
+    ("append", ParamInfo { names: &["list", "elem"], required: 2 }),
+    ("remove", ParamInfo { names: &["list", "idx"], required: 2 }),
+    ("biasAdd", ParamInfo { names: &["input", "bias"], required: 2 }),
+    ("registerView", ParamInfo { names: &["viewName", "view"], required: 2 }),
+    ("typeOf", ParamInfo { names: &["arg"], required: 1 }),
+    ("syrk", ParamInfo { names: &["arg"], required: 1 }),
+    ("sql", ParamInfo { names: &["query"], required: 1 }),
+    ("count", ParamInfo { names: &["arg", "groupIds", "numGroups"], required: 3 }),
+    ("idxMin", ParamInfo { names: &["arg", "axis"], required: 2 }),
+    ("idxMax", ParamInfo { names: &["arg", "axis"], required: 2 }),
+    ("sum", ParamInfo { names: &["arg", "axisOrGroups", "numGroups"], required: 1 }),
+    ("aggMin", ParamInfo { names: &["arg", "axisOrGroups", "numGroups"], required: 1 }),
+    ("aggMax", ParamInfo { names: &["arg", "axisOrGroups", "numGroups"], required: 1 }),
+    ("mean", ParamInfo { names: &["arg", "axisOrGroups", "numGroups"], required: 1 }),
+    ("var", ParamInfo { names: &["arg", "axisOrGroups", "numGroups"], required: 1 }),
+    ("stddev", ParamInfo { names: &["arg", "axisOrGroups", "numGroups"], required: 1 }),
+    ("transpose", ParamInfo { names: &["arg"], required: 1 }),
+    ("t", ParamInfo { names: &["arg"], required: 1 }),
+    ("sparsity", ParamInfo { names: &["arg"], required: 1 }),
+    ("nrow", ParamInfo { names: &["arg"], required: 1 }),
+    ("ncol", ParamInfo { names: &["arg"], required: 1 }),
+    ("ncell", ParamInfo { names: &["arg"], required: 1 }),
+    ("saveDaphneLibResult", ParamInfo { names: &["arg"], required: 1 }),
+    ("length", ParamInfo { names: &["list"], required: 1 }),
+    ("map", ParamInfo { names: &["arg", "udf"], required: 2 }),
 ];
 
 /// Elementwise-unary-like built-ins (single parameter `arg`).

@@ -52,28 +52,17 @@ pub struct Token {
     pub span: Span,
 }
 
-const KEYWORDS: &[&str] = &[
-    "if", "else", "while", "do", "for", "in", "true", "false", "as", "def", "return", "import",
-];
+const KEYWORDS: &[&str] = &["if", "else", "while", "do", "for", "in", "true", "false", "as", "def", "return", "import"];
 const DATA_TYPES: &[&str] = &["matrix", "scalar", "frame"];
-const VALUE_TYPES: &[&str] = &[
-    "f64", "f32", "si64", "si32", "si8", "ui64", "ui32", "ui8", "str", "bool",
-];
+const VALUE_TYPES: &[&str] = &["f64", "f32", "si64", "si32", "si8", "ui64", "ui32", "ui8", "str", "bool"];
 const PUNCTS: &[&str] = &[
-    "::", "==", "!=", "<=", ">=", "&&", "||", "->", "(", ")", "[", "]", "{", "}", ",", ";", ":",
-    ".", "=", "<", ">", "+", "-", "*", "/", "%", "^", "@", "?", "$",
+    "::", "==", "!=", "<=", ">=", "&&", "||", "->", "(", ")", "[", "]", "{", "}", ",", ";", ":", ".", "=", "<", ">",
+    "+", "-", "*", "/", "%", "^", "@", "?", "$",
 ];
 
 /// Lexes a whole file. Lexical errors are reported and skipped, so parsing can go on.
 pub fn lex(file: u32, src: &str) -> (Vec<Token>, Vec<Diagnostic>) {
-    let mut lx = Lexer {
-        file,
-        src: src.as_bytes(),
-        text: src,
-        pos: 0,
-        tokens: Vec::new(),
-        diags: Vec::new(),
-    };
+    let mut lx = Lexer { file, src: src.as_bytes(), text: src, pos: 0, tokens: Vec::new(), diags: Vec::new() };
     lx.run();
     (lx.tokens, lx.diags)
 }
@@ -115,8 +104,7 @@ impl Lexer<'_> {
 
     fn error(&mut self, code: &'static str, msg: impl Into<String>, start: usize, end: usize) {
         let span = self.span(start, end);
-        self.diags
-            .push(Diagnostic::error(code, msg).with_span(span));
+        self.diags.push(Diagnostic::error(code, msg).with_span(span));
     }
 
     fn run(&mut self) {
@@ -126,10 +114,7 @@ impl Lexer<'_> {
             if b.is_ascii_whitespace() {
                 self.pos += 1;
             } else if b == b'#' || (b == b'/' && self.at(self.pos + 1) == Some(b'/')) {
-                while self.pos < self.src.len()
-                    && self.src[self.pos] != b'\n'
-                    && self.src[self.pos] != b'\r'
-                {
+                while self.pos < self.src.len() && self.src[self.pos] != b'\n' && self.src[self.pos] != b'\r' {
                     self.pos += 1;
                 }
             } else if b == b'/' && self.at(self.pos + 1) == Some(b'*') {
@@ -146,37 +131,19 @@ impl Lexer<'_> {
                 self.word();
             } else if b == b'"' {
                 self.string();
-            } else if let Some(p) = PUNCTS
-                .iter()
-                .find(|p| self.src[self.pos..].starts_with(p.as_bytes()))
-            {
+            } else if let Some(p) = PUNCTS.iter().find(|p| self.src[self.pos..].starts_with(p.as_bytes())) {
                 self.pos += p.len();
                 self.push(Tok::Punct(p), start);
             } else {
-                let ch = self.text[self.pos..]
-                    .chars()
-                    .next()
-                    .map_or(1, char::len_utf8);
+                let ch = self.text[self.pos..].chars().next().map_or(1, char::len_utf8);
                 self.pos += ch;
                 let shown = &self.text[start..self.pos];
-                let hint = if shown == "!" {
-                    " (DaphneDSL has no `!` operator; compare with `== false`)"
-                } else {
-                    ""
-                };
-                self.error(
-                    "E0001",
-                    format!("unexpected character `{shown}`{hint}"),
-                    start,
-                    self.pos,
-                );
+                let hint = if shown == "!" { " (DaphneDSL has no `!` operator; compare with `== false`)" } else { "" };
+                self.error("E0001", format!("unexpected character `{shown}`{hint}"), start, self.pos);
             }
         }
         let end = self.src.len();
-        self.tokens.push(Token {
-            tok: Tok::Eof,
-            span: self.span(end, end),
-        });
+        self.tokens.push(Token { tok: Tok::Eof, span: self.span(end, end) });
     }
 
     fn word(&mut self) {
@@ -192,15 +159,9 @@ impl Lexer<'_> {
         } else if let Some(v) = VALUE_TYPES.iter().find(|v| **v == w) {
             Tok::ValueType(v)
         } else if matches!(w, "nan" | "inf") {
-            Tok::Float {
-                text: w.to_string(),
-                single: false,
-            }
+            Tok::Float { text: w.to_string(), single: false }
         } else if matches!(w, "nanf" | "inff") {
-            Tok::Float {
-                text: w[..3].to_string(),
-                single: true,
-            }
+            Tok::Float { text: w[..3].to_string(), single: true }
         } else {
             Tok::Ident(w.to_string())
         };
@@ -219,10 +180,7 @@ impl Lexer<'_> {
             if b.is_ascii_digit() {
                 digits.push(b as char);
                 self.pos += 1;
-            } else if is_sep(b)
-                && !digits.is_empty()
-                && self.at(self.pos + 1).is_some_and(|n| n.is_ascii_digit())
-            {
+            } else if is_sep(b) && !digits.is_empty() && self.at(self.pos + 1).is_some_and(|n| n.is_ascii_digit()) {
                 self.pos += 1;
             } else {
                 break;
@@ -237,9 +195,7 @@ impl Lexer<'_> {
         let mut text = int_part.clone();
         let mut is_float = false;
         // Fraction: '.' DIGIT+ ([_']? DIGIT)*
-        if self.at(self.pos) == Some(b'.')
-            && self.at(self.pos + 1).is_some_and(|b| b.is_ascii_digit())
-        {
+        if self.at(self.pos) == Some(b'.') && self.at(self.pos + 1).is_some_and(|b| b.is_ascii_digit()) {
             self.pos += 1;
             // The fraction may start with zeros, so it is not an "integral part".
             let frac = self.digit_run(false);
@@ -292,13 +248,7 @@ impl Lexer<'_> {
             }
         };
         self.pos += suffix.len();
-        self.push(
-            Tok::Int {
-                digits: int_part,
-                suffix,
-            },
-            start,
-        );
+        self.push(Tok::Int { digits: int_part, suffix }, start);
     }
 
     fn string(&mut self) {
@@ -326,10 +276,7 @@ impl Lexer<'_> {
                         Some(b'"') => '"',
                         Some(b'\\') => '\\',
                         _ => {
-                            let len = self.text[self.pos + 1..]
-                                .chars()
-                                .next()
-                                .map_or(0, char::len_utf8);
+                            let len = self.text[self.pos + 1..].chars().next().map_or(0, char::len_utf8);
                             self.error(
                                 "E0004",
                                 "invalid escape sequence (allowed: \\b \\f \\n \\r \\t \\\" \\\\)",
@@ -361,85 +308,25 @@ mod tests {
     fn toks(src: &str) -> Vec<Tok> {
         let (t, d) = lex(0, src);
         assert!(d.is_empty(), "{d:?}");
-        t.into_iter()
-            .map(|t| t.tok)
-            .filter(|t| *t != Tok::Eof)
-            .collect()
+        t.into_iter().map(|t| t.tok).filter(|t| *t != Tok::Eof).collect()
     }
 
     #[test]
     fn numbers_follow_daphne_rules() {
-        assert_eq!(
-            toks("1_000"),
-            vec![Tok::Int {
-                digits: "1000".into(),
-                suffix: ""
-            }]
-        );
-        assert_eq!(
-            toks("1'000ull"),
-            vec![Tok::Int {
-                digits: "1000".into(),
-                suffix: "ull"
-            }]
-        );
-        assert_eq!(
-            toks("1.000_1"),
-            vec![Tok::Float {
-                text: "1.0001".into(),
-                single: false
-            }]
-        );
-        assert_eq!(
-            toks("1e6f"),
-            vec![Tok::Float {
-                text: "1e6".into(),
-                single: true
-            }]
-        );
-        assert_eq!(
-            toks("3.5e-2"),
-            vec![Tok::Float {
-                text: "3.5e-2".into(),
-                single: false
-            }]
-        );
+        assert_eq!(toks("1_000"), vec![Tok::Int { digits: "1000".into(), suffix: "" }]);
+        assert_eq!(toks("1'000ull"), vec![Tok::Int { digits: "1000".into(), suffix: "ull" }]);
+        assert_eq!(toks("1.000_1"), vec![Tok::Float { text: "1.0001".into(), single: false }]);
+        assert_eq!(toks("1e6f"), vec![Tok::Float { text: "1e6".into(), single: true }]);
+        assert_eq!(toks("3.5e-2"), vec![Tok::Float { text: "3.5e-2".into(), single: false }]);
         // `1.` is an integer followed by a dot; `0123` is `0` then `123`.
-        assert_eq!(
-            toks("1."),
-            vec![
-                Tok::Int {
-                    digits: "1".into(),
-                    suffix: ""
-                },
-                Tok::Punct(".")
-            ]
-        );
+        assert_eq!(toks("1."), vec![Tok::Int { digits: "1".into(), suffix: "" }, Tok::Punct(".")]);
         assert_eq!(
             toks("0123"),
-            vec![
-                Tok::Int {
-                    digits: "0".into(),
-                    suffix: ""
-                },
-                Tok::Int {
-                    digits: "123".into(),
-                    suffix: ""
-                }
-            ]
+            vec![Tok::Int { digits: "0".into(), suffix: "" }, Tok::Int { digits: "123".into(), suffix: "" }]
         );
         assert_eq!(
             toks("nan inff"),
-            vec![
-                Tok::Float {
-                    text: "nan".into(),
-                    single: false
-                },
-                Tok::Float {
-                    text: "inf".into(),
-                    single: true
-                }
-            ]
+            vec![Tok::Float { text: "nan".into(), single: false }, Tok::Float { text: "inf".into(), single: true }]
         );
     }
 

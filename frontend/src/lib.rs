@@ -24,23 +24,14 @@ pub struct FrontendOutput {
 
 /// Lexes, parses and lowers file `file` of the source map.
 pub fn compile(sources: &mut SourceMap, file: u32, opts: &LowerOptions) -> FrontendOutput {
-    let text = sources
-        .file(file)
-        .map(|f| f.text.clone())
-        .unwrap_or_default();
+    let text = sources.file(file).map(|f| f.text.clone()).unwrap_or_default();
     let (tokens, mut diagnostics) = lexer::lex(file, &text);
     let (script, parse_diags) = parser::parse(tokens);
     diagnostics.extend(parse_diags);
     if diagnostics.iter().any(|d| d.severity == Severity::Error) {
-        return FrontendOutput {
-            module: None,
-            diagnostics,
-        };
+        return FrontendOutput { module: None, diagnostics };
     }
     let lowered = lower::lower_script(sources, file, &script, opts);
     diagnostics.extend(lowered.diagnostics);
-    FrontendOutput {
-        module: lowered.module,
-        diagnostics,
-    }
+    FrontendOutput { module: lowered.module, diagnostics }
 }

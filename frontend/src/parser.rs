@@ -15,12 +15,7 @@ const MAX_ERRORS: usize = 20;
 
 /// Parses a token stream (ending with `Eof`) into a script.
 pub fn parse(tokens: Vec<Token>) -> (Script, Vec<Diagnostic>) {
-    let mut p = Parser {
-        tokens,
-        pos: 0,
-        diags: Vec::new(),
-        depth: 0,
-    };
+    let mut p = Parser { tokens, pos: 0, diags: Vec::new(), depth: 0 };
     let mut stmts = Vec::new();
     while !p.at_eof() {
         if p.diags.len() >= MAX_ERRORS {
@@ -42,12 +37,7 @@ pub fn parse(tokens: Vec<Token>) -> (Script, Vec<Diagnostic>) {
 /// Parses a single literal (used for the values of script arguments, which DAPHNE re-lexes as
 /// DaphneDSL literals). Returns `None` unless the tokens are exactly one literal.
 pub fn parse_literal(tokens: Vec<Token>) -> Option<Expr> {
-    let mut p = Parser {
-        tokens,
-        pos: 0,
-        diags: Vec::new(),
-        depth: 0,
-    };
+    let mut p = Parser { tokens, pos: 0, diags: Vec::new(), depth: 0 };
     let tok = p.bump();
     let kind = match tok.tok {
         Tok::Int { digits, suffix } => ExprKind::Int { digits, suffix },
@@ -60,10 +50,7 @@ pub fn parse_literal(tokens: Vec<Token>) -> Option<Expr> {
     if !p.at_eof() {
         return None;
     }
-    Some(Expr {
-        kind,
-        span: tok.span,
-    })
+    Some(Expr { kind, span: tok.span })
 }
 
 /// Marks a failed parse; the diagnostic has already been recorded.
@@ -101,6 +88,12 @@ fn binary_op(tok: &Tok) -> Option<(BinOp, u8)> {
     })
 }
 
+/// Runs a recursive step on a bigger stack when the current one runs low, so that the nesting
+/// limit, not the thread's stack size, bounds how deep a script may nest.
+pub(crate) fn grow_stack<T>(f: impl FnOnce() -> T) -> T {
+    stacker::maybe_grow(64 * 1024, 2 * 1024 * 1024, f)
+}
+
 /// The precedence of `?:` (lowest).
 const COND_PREC: u8 = 0;
 
@@ -126,11 +119,7 @@ impl Parser {
     }
 
     fn prev_span(&self) -> Span {
-        if self.pos == 0 {
-            self.span()
-        } else {
-            self.tokens[(self.pos - 1).min(self.tokens.len() - 1)].span
-        }
+        if self.pos == 0 { self.span() } else { self.tokens[(self.pos - 1).min(self.tokens.len() - 1)].span }
     }
 
     fn at_eof(&self) -> bool {
@@ -171,8 +160,7 @@ impl Parser {
 
     fn error(&mut self, span: Span, msg: impl Into<String>) {
         if self.diags.len() < MAX_ERRORS {
-            self.diags
-                .push(Diagnostic::error("E0101", msg).with_span(span));
+            self.diags.push(Diagnostic::error("E0101", msg).with_span(span));
         }
     }
 
@@ -190,11 +178,7 @@ impl Parser {
     }
 
     fn expect_punct(&mut self, p: &str) -> PResult<Span> {
-        if self.at_punct(p) {
-            Ok(self.bump().span)
-        } else {
-            Err(self.expected(&format!("`{p}`")))
-        }
+        if self.at_punct(p) { Ok(self.bump().span) } else { Err(self.expected(&format!("`{p}`"))) }
     }
 
     fn expect_ident(&mut self, what: &str) -> PResult<Name> {
@@ -237,9 +221,7 @@ impl Parser {
         if self.depth > MAX_DEPTH {
             let span = self.span();
             if self.diags.len() < MAX_ERRORS {
-                self.diags.push(
-                    Diagnostic::error("E0103", "the script is nested too deeply").with_span(span),
-                );
+                self.diags.push(Diagnostic::error("E0103", "the script is nested too deeply").with_span(span));
             }
             return Err(Fail);
         }
@@ -256,7 +238,7 @@ impl Parser {
 
     fn statement(&mut self) -> PResult<Stmt> {
         self.enter()?;
-        let r = self.statement_inner();
+        let r = grow_stack(|| self.statement_inner());
         self.leave();
         r
     }
@@ -267,10 +249,7 @@ impl Parser {
             Tok::Punct("{") => {
                 let stmts = self.block()?;
                 self.eat_punct(";");
-                Ok(Stmt {
-                    kind: StmtKind::Block(stmts),
-                    span: start.to(self.prev_span()),
-                })
+                Ok(Stmt { kind: StmtKind::Block(stmts), span: start.to(self.prev_span()) })
             }
             Tok::Keyword("if") => {
                 self.bump();
@@ -284,14 +263,7 @@ impl Parser {
                 } else {
                     None
                 };
-                Ok(Stmt {
-                    kind: StmtKind::If {
-                        cond,
-                        then_branch,
-                        else_branch,
-                    },
-                    span: start.to(self.prev_span()),
-                })
+                Ok(Stmt { kind: StmtKind::If { cond, then_branch, else_branch }, span: start.to(self.prev_span()) })
             }
             Tok::Keyword("while") => {
                 self.bump();
@@ -299,14 +271,7 @@ impl Parser {
                 let cond = self.expr(COND_PREC)?;
                 self.expect_punct(")")?;
                 let body = Box::new(self.statement()?);
-                Ok(Stmt {
-                    kind: StmtKind::While {
-                        cond,
-                        body,
-                        do_while: false,
-                    },
-                    span: start.to(self.prev_span()),
-                })
+                Ok(Stmt { kind: StmtKind::While { cond, body, do_while: false }, span: start.to(self.prev_span()) })
             }
             Tok::Keyword("do") => {
                 self.bump();
@@ -319,14 +284,7 @@ impl Parser {
                 let cond = self.expr(COND_PREC)?;
                 self.expect_punct(")")?;
                 self.eat_punct(";");
-                Ok(Stmt {
-                    kind: StmtKind::While {
-                        cond,
-                        body,
-                        do_while: true,
-                    },
-                    span: start.to(self.prev_span()),
-                })
+                Ok(Stmt { kind: StmtKind::While { cond, body, do_while: true }, span: start.to(self.prev_span()) })
             }
             Tok::Keyword("for") => {
                 self.bump();
@@ -339,23 +297,10 @@ impl Parser {
                 let from = self.expr(COND_PREC)?;
                 self.expect_punct(":")?;
                 let to = self.expr(COND_PREC)?;
-                let step = if self.eat_punct(":") {
-                    Some(self.expr(COND_PREC)?)
-                } else {
-                    None
-                };
+                let step = if self.eat_punct(":") { Some(self.expr(COND_PREC)?) } else { None };
                 self.expect_punct(")")?;
                 let body = Box::new(self.statement()?);
-                Ok(Stmt {
-                    kind: StmtKind::For {
-                        var,
-                        from,
-                        to,
-                        step,
-                        body,
-                    },
-                    span: start.to(self.prev_span()),
-                })
+                Ok(Stmt { kind: StmtKind::For { var, from, to, step, body }, span: start.to(self.prev_span()) })
             }
             Tok::Keyword("def") => self.func_def(),
             Tok::Keyword("return") => {
@@ -368,10 +313,7 @@ impl Parser {
                     }
                 }
                 self.expect_punct(";")?;
-                Ok(Stmt {
-                    kind: StmtKind::Return(values),
-                    span: start.to(self.prev_span()),
-                })
+                Ok(Stmt { kind: StmtKind::Return(values), span: start.to(self.prev_span()) })
             }
             Tok::Keyword("import") => {
                 self.bump();
@@ -390,10 +332,7 @@ impl Parser {
                     None
                 };
                 self.expect_punct(";")?;
-                Ok(Stmt {
-                    kind: StmtKind::Import { path, alias },
-                    span: start.to(self.prev_span()),
-                })
+                Ok(Stmt { kind: StmtKind::Import { path, alias }, span: start.to(self.prev_span()) })
             }
             Tok::Keyword("else") => {
                 let span = self.span();
@@ -419,10 +358,7 @@ impl Parser {
                     self.diags.push(
                         Diagnostic::error("E0101", "expected `}`, found end of file")
                             .with_span(span)
-                            .with_note(format!(
-                                "the block opened at byte {} is not closed",
-                                open.start
-                            )),
+                            .with_note(format!("the block opened at byte {} is not closed", open.start)),
                     );
                 }
                 return Err(Fail);
@@ -449,35 +385,20 @@ impl Parser {
             self.expect_punct("=")?;
             let value = self.expr(COND_PREC)?;
             self.expect_punct(";")?;
-            return Ok(Stmt {
-                kind: StmtKind::Assign { targets, value },
-                span: start.to(self.prev_span()),
-            });
+            return Ok(Stmt { kind: StmtKind::Assign { targets, value }, span: start.to(self.prev_span()) });
         }
         if !self.at_punct(";") {
             return Err(self.expected("`;` at the end of the statement"));
         }
         self.bump();
-        Ok(Stmt {
-            kind: StmtKind::Expr(first),
-            span: start.to(self.prev_span()),
-        })
+        Ok(Stmt { kind: StmtKind::Expr(first), span: start.to(self.prev_span()) })
     }
 
     fn assign_target(&mut self, e: Expr) -> PResult<AssignTarget> {
         match e.kind {
-            ExprKind::Ident(name) => Ok(AssignTarget {
-                name: Name { name, span: e.span },
-                indexing: None,
-            }),
+            ExprKind::Ident(name) => Ok(AssignTarget { name: Name { name, span: e.span }, indexing: None }),
             ExprKind::Index { obj, idx } => match obj.kind {
-                ExprKind::Ident(name) => Ok(AssignTarget {
-                    name: Name {
-                        name,
-                        span: obj.span,
-                    },
-                    indexing: Some(idx),
-                }),
+                ExprKind::Ident(name) => Ok(AssignTarget { name: Name { name, span: obj.span }, indexing: Some(idx) }),
                 _ => self.bad_target(e.span),
             },
             _ => self.bad_target(e.span),
@@ -502,11 +423,7 @@ impl Parser {
         let mut params = Vec::new();
         while !self.at_punct(")") {
             let pname = self.expect_ident("a parameter name")?;
-            let ty = if self.eat_punct(":") {
-                Some(self.type_ann()?)
-            } else {
-                None
-            };
+            let ty = if self.eat_punct(":") { Some(self.type_ann()?) } else { None };
             params.push(Param { name: pname, ty });
             if !self.eat_punct(",") {
                 break;
@@ -528,16 +445,7 @@ impl Parser {
         let body = self.block()?;
         let end = self.prev_span();
         self.eat_punct(";");
-        Ok(Stmt {
-            kind: StmtKind::Func(FuncDef {
-                name,
-                params,
-                results,
-                body,
-                end,
-            }),
-            span: start.to(end),
-        })
+        Ok(Stmt { kind: StmtKind::Func(FuncDef { name, params, results, body, end }), span: start.to(end) })
     }
 
     /// `matrix`, `matrix<f64>`, `frame`, `scalar`, or a value type.
@@ -553,11 +461,7 @@ impl Parser {
                 } else {
                     None
                 };
-                Ok(TypeAnn::Data {
-                    data_type: dt,
-                    value_type,
-                    span: span.to(self.prev_span()),
-                })
+                Ok(TypeAnn::Data { data_type: dt, value_type, span: span.to(self.prev_span()) })
             }
             Tok::ValueType(_) => {
                 let value_type = self.value_type()?;
@@ -583,7 +487,7 @@ impl Parser {
 
     fn expr(&mut self, min_prec: u8) -> PResult<Expr> {
         self.enter()?;
-        let r = self.expr_inner(min_prec);
+        let r = grow_stack(|| self.expr_inner(min_prec));
         self.leave();
         r
     }
@@ -617,25 +521,14 @@ impl Parser {
                 break;
             }
             let op_span = self.bump().span;
-            let kernel = if matches!(op, BinOp::Mul | BinOp::Div | BinOp::Add | BinOp::Sub)
-                && self.eat_punct("::")
-            {
+            let kernel = if matches!(op, BinOp::Mul | BinOp::Div | BinOp::Add | BinOp::Sub) && self.eat_punct("::") {
                 Some(self.expect_ident("a kernel name after `::`")?.name)
             } else {
                 None
             };
             let rhs = self.expr(prec + 1)?;
             let span = lhs.span.to(rhs.span);
-            lhs = Expr {
-                kind: ExprKind::Binary {
-                    op,
-                    kernel,
-                    lhs: Box::new(lhs),
-                    rhs: Box::new(rhs),
-                    op_span,
-                },
-                span,
-            };
+            lhs = Expr { kind: ExprKind::Binary { op, kernel, lhs: Box::new(lhs), rhs: Box::new(rhs), op_span }, span };
         }
         Ok(lhs)
     }
@@ -650,55 +543,28 @@ impl Parser {
         if let Some(op) = op {
             self.enter()?;
             let start = self.bump().span;
-            let arg = self.unary();
+            let arg = grow_stack(|| self.unary());
             self.leave();
             let arg = arg?;
             let span = start.to(arg.span);
-            return Ok(Expr {
-                kind: ExprKind::Unary {
-                    op,
-                    arg: Box::new(arg),
-                },
-                span,
-            });
+            return Ok(Expr { kind: ExprKind::Unary { op, arg: Box::new(arg) }, span });
         }
         let mut e = self.primary()?;
         loop {
             if self.at_double("[") {
                 self.bump();
                 self.bump();
-                let rows = if self.at_punct(",") {
-                    None
-                } else {
-                    Some(Box::new(self.expr(COND_PREC)?))
-                };
+                let rows = if self.at_punct(",") { None } else { Some(Box::new(self.expr(COND_PREC)?)) };
                 self.expect_punct(",")?;
-                let cols = if self.at_punct("]") {
-                    None
-                } else {
-                    Some(Box::new(self.expr(COND_PREC)?))
-                };
+                let cols = if self.at_punct("]") { None } else { Some(Box::new(self.expr(COND_PREC)?)) };
                 self.expect_punct("]")?;
                 self.expect_punct("]")?;
                 let span = e.span.to(self.prev_span());
-                e = Expr {
-                    kind: ExprKind::Filter {
-                        obj: Box::new(e),
-                        rows,
-                        cols,
-                    },
-                    span,
-                };
+                e = Expr { kind: ExprKind::Filter { obj: Box::new(e), rows, cols }, span };
             } else if self.at_punct("[") {
                 let idx = self.indexing()?;
                 let span = e.span.to(idx.span);
-                e = Expr {
-                    kind: ExprKind::Index {
-                        obj: Box::new(e),
-                        idx,
-                    },
-                    span,
-                };
+                e = Expr { kind: ExprKind::Index { obj: Box::new(e), idx }, span };
             } else {
                 break;
             }
@@ -709,46 +575,25 @@ impl Parser {
     /// `[rows?, cols?]` (the comma is mandatory, as in DAPHNE).
     fn indexing(&mut self) -> PResult<Indexing> {
         let start = self.expect_punct("[")?;
-        let rows = if self.at_punct(",") {
-            None
-        } else {
-            Some(self.index_range()?)
-        };
+        let rows = if self.at_punct(",") { None } else { Some(self.index_range()?) };
         if !self.at_punct(",") {
-            return Err(self
-                .expected("`,` in the indexing (write `X[i, ]` for rows, `X[, j]` for columns)"));
+            return Err(self.expected("`,` in the indexing (write `X[i, ]` for rows, `X[, j]` for columns)"));
         }
         self.bump();
-        let cols = if self.at_punct("]") {
-            None
-        } else {
-            Some(self.index_range()?)
-        };
+        let cols = if self.at_punct("]") { None } else { Some(self.index_range()?) };
         let end = self.expect_punct("]")?;
-        Ok(Indexing {
-            rows,
-            cols,
-            span: start.to(end),
-        })
+        Ok(Indexing { rows, cols, span: start.to(end) })
     }
 
     fn index_range(&mut self) -> PResult<IndexRange> {
-        let lo = if self.at_punct(":") {
-            None
-        } else {
-            Some(Box::new(self.expr(COND_PREC)?))
-        };
+        let lo = if self.at_punct(":") { None } else { Some(Box::new(self.expr(COND_PREC)?)) };
         if !self.eat_punct(":") {
             return match lo {
                 Some(e) => Ok(IndexRange::Single(e)),
                 None => Err(self.expected("an index")),
             };
         }
-        let hi = if self.at_punct(",") || self.at_punct("]") {
-            None
-        } else {
-            Some(Box::new(self.expr(COND_PREC)?))
-        };
+        let hi = if self.at_punct(",") || self.at_punct("]") { None } else { Some(Box::new(self.expr(COND_PREC)?)) };
         Ok(IndexRange::Slice { lo, hi })
     }
 
@@ -779,17 +624,14 @@ impl Parser {
             Tok::Punct("$") => {
                 self.bump();
                 let name = self.expect_ident("the name of a script argument after `$`")?;
-                ExprKind::Arg(name.name)
+                return Ok(Expr { kind: ExprKind::Arg(name.name), span: start.to(name.span) });
             }
             Tok::Ident(_) => return self.name_or_call(),
             Tok::Punct("(") => {
                 self.bump();
                 let inner = self.expr(COND_PREC)?;
                 let end = self.expect_punct(")")?;
-                return Ok(Expr {
-                    kind: inner.kind,
-                    span: start.to(end),
-                });
+                return Ok(Expr { kind: inner.kind, span: start.to(end) });
             }
             Tok::Keyword("as") => return self.cast(),
             Tok::Punct("[") => return self.matrix_literal(),
@@ -820,17 +662,12 @@ impl Parser {
             if kernel.is_some() {
                 return Err(self.expected("`(` after the kernel hint"));
             }
-            return Ok(Expr {
-                kind: ExprKind::Ident(name),
-                span,
-            });
+            return Ok(Expr { kind: ExprKind::Ident(name), span });
         }
         self.bump();
         let mut args = Vec::new();
         while !self.at_punct(")") {
-            let arg_name = if matches!(self.peek(), Tok::Ident(_))
-                && matches!(self.peek_at(1), Tok::Punct("="))
-            {
+            let arg_name = if matches!(self.peek(), Tok::Ident(_)) && matches!(self.peek_at(1), Tok::Punct("=")) {
                 let n = self.expect_ident("an argument name")?;
                 self.bump(); // `=`
                 Some(n)
@@ -838,23 +675,13 @@ impl Parser {
                 None
             };
             let value = self.expr(COND_PREC)?;
-            args.push(CallArg {
-                name: arg_name,
-                value,
-            });
+            args.push(CallArg { name: arg_name, value });
             if !self.eat_punct(",") {
                 break;
             }
         }
         let end = self.expect_punct(")")?;
-        Ok(Expr {
-            kind: ExprKind::Call {
-                name: Name { name, span },
-                kernel,
-                args,
-            },
-            span: span.to(end),
-        })
+        Ok(Expr { kind: ExprKind::Call { name: Name { name, span }, kernel, args }, span: span.to(end) })
     }
 
     /// `as.matrix<vt>(e)`, `as.matrix(e)`, `as.vt(e)`, `as.frame(e)`, `as.scalar(e)`.
@@ -879,14 +706,7 @@ impl Parser {
         self.expect_punct("(")?;
         let arg = self.expr(COND_PREC)?;
         let end = self.expect_punct(")")?;
-        Ok(Expr {
-            kind: ExprKind::Cast {
-                data_type,
-                value_type,
-                arg: Box::new(arg),
-            },
-            span: start.to(end),
-        })
+        Ok(Expr { kind: ExprKind::Cast { data_type, value_type, arg: Box::new(arg) }, span: start.to(end) })
     }
 
     fn matrix_literal(&mut self) -> PResult<Expr> {
@@ -901,26 +721,15 @@ impl Parser {
         let mut end = self.expect_punct("]")?;
         let shape = if self.at_punct("(") {
             self.bump();
-            let rows = if self.at_punct(",") {
-                None
-            } else {
-                Some(Box::new(self.expr(COND_PREC)?))
-            };
+            let rows = if self.at_punct(",") { None } else { Some(Box::new(self.expr(COND_PREC)?)) };
             self.expect_punct(",")?;
-            let cols = if self.at_punct(")") {
-                None
-            } else {
-                Some(Box::new(self.expr(COND_PREC)?))
-            };
+            let cols = if self.at_punct(")") { None } else { Some(Box::new(self.expr(COND_PREC)?)) };
             end = self.expect_punct(")")?;
             Some((rows, cols))
         } else {
             None
         };
-        Ok(Expr {
-            kind: ExprKind::Matrix { elems, shape },
-            span: start.to(end),
-        })
+        Ok(Expr { kind: ExprKind::Matrix { elems, shape }, span: start.to(end) })
     }
 
     fn frame_literal(&mut self) -> PResult<Expr> {
@@ -932,10 +741,7 @@ impl Parser {
                 rows.push(self.frame_row()?);
             }
             let end = self.expect_punct("}")?;
-            return Ok(Expr {
-                kind: ExprKind::FrameRows { labels, rows },
-                span: start.to(end),
-            });
+            return Ok(Expr { kind: ExprKind::FrameRows { labels, rows }, span: start.to(end) });
         }
         let mut cols = Vec::new();
         if !self.at_punct("}") {
@@ -950,10 +756,7 @@ impl Parser {
             }
         }
         let end = self.expect_punct("}")?;
-        Ok(Expr {
-            kind: ExprKind::FrameCols(cols),
-            span: start.to(end),
-        })
+        Ok(Expr { kind: ExprKind::FrameCols(cols), span: start.to(end) })
     }
 
     fn frame_row(&mut self) -> PResult<Vec<Expr>> {
@@ -995,19 +798,11 @@ mod tests {
         match &e.kind {
             ExprKind::Int { digits, .. } => digits.clone(),
             ExprKind::Ident(n) => n.clone(),
-            ExprKind::Unary { op, arg } => format!(
-                "({}{})",
-                if *op == UnaryOp::Minus { "-" } else { "+" },
-                show(arg)
-            ),
+            ExprKind::Unary { op, arg } => format!("({}{})", if *op == UnaryOp::Minus { "-" } else { "+" }, show(arg)),
             ExprKind::Binary { op, lhs, rhs, .. } => {
                 format!("({} {} {})", show(lhs), op.symbol(), show(rhs))
             }
-            ExprKind::Cond {
-                cond,
-                then_val,
-                else_val,
-            } => {
+            ExprKind::Cond { cond, then_val, else_val } => {
                 format!("({} ? {} : {})", show(cond), show(then_val), show(else_val))
             }
             ExprKind::Index { obj, .. } => format!("{}[..]", show(obj)),
@@ -1023,10 +818,7 @@ mod tests {
         assert_eq!(show(&expr_of("a + b * c % d;")), "(a + (b * (c % d)))");
         assert_eq!(show(&expr_of("-a @ b ^ c;")), "(((-a) @ b) ^ c)");
         assert_eq!(show(&expr_of("a < b && c || d;")), "(((a < b) && c) || d)");
-        assert_eq!(
-            show(&expr_of("a ? b : c ? d : e;")),
-            "((a ? b : c) ? d : e)"
-        );
+        assert_eq!(show(&expr_of("a ? b : c ? d : e;")), "((a ? b : c) ? d : e)");
         assert_eq!(show(&expr_of("-X[1, 2];")), "(-X[..])");
         assert_eq!(show(&expr_of("X[[a, ]][1, ];")), "X[[..]][..]");
     }
@@ -1039,9 +831,7 @@ mod tests {
         );
         assert_eq!(s.stmts.len(), 6);
         assert!(matches!(&s.stmts[0].kind, StmtKind::Assign { targets, .. } if targets.len() == 2));
-        assert!(
-            matches!(&s.stmts[1].kind, StmtKind::Assign { targets, .. } if targets[0].indexing.is_some())
-        );
+        assert!(matches!(&s.stmts[1].kind, StmtKind::Assign { targets, .. } if targets[0].indexing.is_some()));
     }
 
     #[test]

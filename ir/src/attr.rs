@@ -186,13 +186,8 @@ impl fmt::Display for Attr {
 /// Writes `@name`, quoting the name when it is not a plain identifier.
 pub fn write_symbol(f: &mut fmt::Formatter<'_>, name: &str) -> fmt::Result {
     let plain = !name.is_empty()
-        && name
-            .chars()
-            .next()
-            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.' || c == '$');
+        && name.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.' || c == '$');
     if plain {
         write!(f, "@{name}")
     } else {
@@ -223,10 +218,7 @@ pub fn format_f64(v: f64) -> String {
         return format!("0x{:016X}", v.to_bits());
     }
     let short = mlir_exp_format(v);
-    if short
-        .parse::<f64>()
-        .is_ok_and(|p| p.to_bits() == v.to_bits())
-    {
+    if short.parse::<f64>().is_ok_and(|p| p.to_bits() == v.to_bits()) {
         return short;
     }
     exact_decimal(format!("{v:?}"))
@@ -238,10 +230,7 @@ pub fn format_f32(v: f32) -> String {
         return format!("0x{:08X}", v.to_bits());
     }
     let short = mlir_exp_format(v as f64);
-    if short
-        .parse::<f32>()
-        .is_ok_and(|p| p.to_bits() == v.to_bits())
-    {
+    if short.parse::<f32>().is_ok_and(|p| p.to_bits() == v.to_bits()) {
         return short;
     }
     exact_decimal(format!("{v:?}"))

@@ -17,20 +17,12 @@ pub struct Span {
 
 impl Span {
     pub fn new(file: u32, start: usize, end: usize) -> Span {
-        Span {
-            file,
-            start,
-            end: end.max(start),
-        }
+        Span { file, start, end: end.max(start) }
     }
 
     /// The smallest span covering both (same file assumed).
     pub fn to(self, other: Span) -> Span {
-        Span {
-            file: self.file,
-            start: self.start.min(other.start),
-            end: self.end.max(other.end),
-        }
+        Span { file: self.file, start: self.start.min(other.start), end: self.end.max(other.end) }
     }
 }
 
@@ -66,10 +58,7 @@ impl Diagnostic {
     }
 
     pub fn warning(code: &'static str, message: impl Into<String>) -> Diagnostic {
-        Diagnostic {
-            severity: Severity::Warning,
-            ..Diagnostic::error(code, message)
-        }
+        Diagnostic { severity: Severity::Warning, ..Diagnostic::error(code, message) }
     }
 
     pub fn with_span(mut self, span: Span) -> Diagnostic {
@@ -114,10 +103,7 @@ impl SourceMap {
 
     /// Adds a file and returns its index.
     pub fn add(&mut self, name: impl Into<String>, text: impl Into<String>) -> u32 {
-        self.files.push(SourceFile {
-            name: name.into(),
-            text: text.into(),
-        });
+        self.files.push(SourceFile { name: name.into(), text: text.into() });
         (self.files.len() - 1) as u32
     }
 
@@ -126,10 +112,7 @@ impl SourceMap {
     }
 
     pub fn find(&self, name: &str) -> Option<u32> {
-        self.files
-            .iter()
-            .position(|f| f.name == name)
-            .map(|i| i as u32)
+        self.files.iter().position(|f| f.name == name).map(|i| i as u32)
     }
 
     /// 1-based line and column (in characters) of a byte offset.
@@ -158,21 +141,13 @@ impl SourceMap {
         let name = files.get(file as usize)?;
         let id = self.find(name)?;
         let text = &self.file(id)?.text;
-        let line_start = if line <= 1 {
-            0
-        } else {
-            text.match_indices('\n')
-                .nth(line as usize - 2)
-                .map(|(i, _)| i + 1)?
-        };
+        let line_start =
+            if line <= 1 { 0 } else { text.match_indices('\n').nth(line as usize - 2).map(|(i, _)| i + 1)? };
         let offset: usize = text[line_start..]
             .char_indices()
             .nth(col.saturating_sub(1) as usize)
             .map_or(text.len(), |(i, _)| line_start + i);
-        let end = text[offset..]
-            .chars()
-            .next()
-            .map_or(offset, |c| offset + c.len_utf8());
+        let end = text[offset..].chars().next().map_or(offset, |c| offset + c.len_utf8());
         Some(Span::new(id, offset, end))
     }
 
@@ -190,10 +165,7 @@ impl SourceMap {
             let mut end = clamp_to_char_boundary(&file.text, span.end.max(start));
             if end == start {
                 // Point at one character (or at the end of the file).
-                end = file.text[start..]
-                    .chars()
-                    .next()
-                    .map_or(start, |c| start + c.len_utf8());
+                end = file.text[start..].chars().next().map_or(start, |c| start + c.len_utf8());
             }
             let label = d.label.as_deref().unwrap_or("");
             msg = msg.snippet(
@@ -230,10 +202,7 @@ mod tests {
             .with_span(Span::new(f, 11, 14))
             .with_label("not defined");
         let out = sm.render(&d);
-        assert!(
-            out.contains("error[E0201]: unknown function `foo`"),
-            "{out}"
-        );
+        assert!(out.contains("error[E0201]: unknown function `foo`"), "{out}");
         assert!(out.contains("--> s.daph:2:5"), "{out}");
         assert!(out.contains("y = foo(x);"), "{out}");
         assert!(out.contains("^^^ not defined"), "{out}");
@@ -246,10 +215,7 @@ mod tests {
         let span = Span::new(f, 8, 9);
         let loc = sm.loc_of(span);
         assert_eq!(loc, Loc::new(f, 2, 5));
-        assert_eq!(
-            sm.span_of_loc(&loc, &["a.daph".to_string()]),
-            Some(Span::new(f, 8, 9))
-        );
+        assert_eq!(sm.span_of_loc(&loc, &["a.daph".to_string()]), Some(Span::new(f, 8, 9)));
     }
 
     #[test]

@@ -27,13 +27,7 @@ pub fn infer_result_types(kind: OpKind, input: &InferInput<'_>) -> Result<Vec<Ty
         TypeRule::Custom => infer_custom(kind, input),
         TypeRule::EwFromArgs => one(from_args(ops, |vt| vt)?),
         TypeRule::EwFromArgsFp => one(from_args(ops, to_fp)?),
-        TypeRule::EwCmp => one(from_args(ops, |vt| {
-            if vt == ValueType::Str {
-                ValueType::SI64
-            } else {
-                vt
-            }
-        })?),
+        TypeRule::EwCmp => one(from_args(ops, |vt| if vt == ValueType::Str { ValueType::SI64 } else { vt })?),
         TypeRule::EwStr => one(from_args(ops, |_| ValueType::Str)?),
         TypeRule::UnaryFirst => one(map_vt(&first(), |vt| vt)),
         TypeRule::UnaryFp => one(map_vt(&first(), to_fp)),
@@ -72,9 +66,7 @@ fn map_vt(t: &Type, f: impl Fn(ValueType) -> ValueType) -> Type {
     match t {
         Type::Scalar(vt) => Type::Scalar(f(*vt)),
         Type::Matrix(m) => Type::matrix_of(m.vt.map(f)),
-        Type::Frame(fr) => Type::Frame(FrameType::with_columns(
-            fr.column_types.iter().map(|c| c.map(&f)).collect(),
-        )),
+        Type::Frame(fr) => Type::Frame(FrameType::with_columns(fr.column_types.iter().map(|c| c.map(&f)).collect())),
         other => other.clone(),
     }
 }
@@ -115,16 +107,10 @@ fn from_args(ops: &[Type], f: impl Fn(ValueType) -> ValueType) -> Result<Type, S
                 };
             }
         }
-        return Ok(Type::Frame(FrameType::with_columns(
-            cols.into_iter().map(|c| c.map(&f)).collect(),
-        )));
+        return Ok(Type::Frame(FrameType::with_columns(cols.into_iter().map(|c| c.map(&f)).collect())));
     }
     let vt = most_general(ops).map(&f);
-    if ops.iter().any(Type::is_matrix) {
-        Ok(Type::matrix_of(vt))
-    } else {
-        Ok(scalar(vt))
-    }
+    if ops.iter().any(Type::is_matrix) { Ok(Type::matrix_of(vt)) } else { Ok(scalar(vt)) }
 }
 
 fn const_bool(input: &InferInput<'_>, i: usize) -> Option<bool> {
@@ -155,10 +141,7 @@ fn infer_custom(kind: OpKind, input: &InferInput<'_>) -> Result<Vec<Type>, Strin
             let target = input.current.first().cloned().unwrap_or(Type::Unknown);
             let arg = op_ty(0);
             Ok(vec![match target {
-                Type::Matrix(m) if m.vt.is_none() => Type::Matrix(MatrixType {
-                    vt: arg.value_type(),
-                    ..m
-                }),
+                Type::Matrix(m) if m.vt.is_none() => Type::Matrix(MatrixType { vt: arg.value_type(), ..m }),
                 other => other,
             }])
         }
@@ -167,7 +150,9 @@ fn infer_custom(kind: OpKind, input: &InferInput<'_>) -> Result<Vec<Type>, Strin
             let vt = match (min.value_type(), max.value_type()) {
                 (Some(a), Some(b)) if a != b => {
                     return Err(format!(
-                        "min and max need to have the same type, but are {a} and {b}"
+                        "min and max need to have the same type, but are {} and {}",
+                        a.dsl_name(),
+                        b.dsl_name()
                     ));
                 }
                 (Some(a), _) => Some(a),
@@ -184,10 +169,7 @@ fn infer_custom(kind: OpKind, input: &InferInput<'_>) -> Result<Vec<Type>, Strin
                     _ => None,
                 })
                 .collect();
-            Ok(vec![Type::Frame(FrameType {
-                labels,
-                ..FrameType::with_columns(column_types)
-            })])
+            Ok(vec![Type::Frame(FrameType { labels, ..FrameType::with_columns(column_types) })])
         }
         OpKind::Cond => {
             let cond = op_ty(0);
@@ -196,18 +178,15 @@ fn infer_custom(kind: OpKind, input: &InferInput<'_>) -> Result<Vec<Type>, Strin
                 Type::Unknown => Ok(vec![Type::Unknown]),
                 Type::Matrix(m) => {
                     if then_t.is_frame() || else_t.is_frame() {
-                        return Err("the then/else-values of `?:` cannot be frames when the condition is a matrix".into());
+                        return Err(
+                            "the then/else-values of `?:` cannot be frames when the condition is a matrix".into()
+                        );
                     }
                     let (a, b) = (then_t.value_type(), else_t.value_type());
                     if a.is_some() && b.is_some() && a != b {
-                        return Err(
-                            "the then/else-values of `?:` must have the same value type".into()
-                        );
+                        return Err("the then/else-values of `?:` must have the same value type".into());
                     }
-                    Ok(vec![Type::Matrix(MatrixType {
-                        vt: a.or(b),
-                        ..m.with_same_vt()
-                    })])
+                    Ok(vec![Type::Matrix(MatrixType { vt: a.or(b), ..m.with_same_vt() })])
                 }
                 Type::Frame(_) => Err("the condition of `?:` cannot be a frame".into()),
                 _ => {
@@ -217,7 +196,9 @@ fn infer_custom(kind: OpKind, input: &InferInput<'_>) -> Result<Vec<Type>, Strin
                     }
                     if a != b {
                         return Err(format!(
-                            "the then/else-values of `?:` must have the same type if the condition is a scalar, but are {a} and {b}"
+                            "the then/else-values of `?:` must have the same type if the condition is a scalar, but are {} and {}",
+                            a.dsl_name(),
+                            b.dsl_name()
                         ));
                     }
                     Ok(vec![a])
@@ -268,22 +249,13 @@ fn infer_custom(kind: OpKind, input: &InferInput<'_>) -> Result<Vec<Type>, Strin
             other => other,
         }]),
         OpKind::Recode => match op_ty(0) {
-            Type::Matrix(m) => Ok(vec![
-                Type::matrix_of(Some(ValueType::SI64)),
-                Type::matrix_of(m.vt),
-            ]),
+            Type::Matrix(m) => Ok(vec![Type::matrix_of(Some(ValueType::SI64)), Type::matrix_of(m.vt)]),
             Type::Frame(fr) => {
-                let codes = Type::Frame(FrameType::with_columns(vec![
-                    Some(ValueType::SI64);
-                    fr.column_types.len()
-                ]));
+                let codes = Type::Frame(FrameType::with_columns(vec![Some(ValueType::SI64); fr.column_types.len()]));
                 Ok(vec![codes, Type::matrix_of(fr.most_general_vt())])
             }
             Type::Unknown => Ok(vec![Type::Unknown, Type::matrix_of(None)]),
-            other => Err(format!(
-                "the argument to recode must be a matrix or frame, not a {}",
-                other.data_type_name()
-            )),
+            other => Err(format!("the argument to recode must be a matrix or frame, not a {}", other.data_type_name())),
         },
         OpKind::CreateList => {
             let mut elem: Option<Type> = None;
@@ -293,9 +265,7 @@ fn infer_custom(kind: OpKind, input: &InferInput<'_>) -> Result<Vec<Type>, Strin
                     Type::Matrix(m) => {
                         let e = Type::matrix_of(m.vt);
                         match &elem {
-                            Some(prev)
-                                if m.vt.is_some() && prev.value_type().is_some() && *prev != e =>
-                            {
+                            Some(prev) if m.vt.is_some() && prev.value_type().is_some() && *prev != e => {
                                 return Err("all elements of a list must be matrices of the same value type".into());
                             }
                             Some(prev) if prev.value_type().is_some() => {}
@@ -303,29 +273,18 @@ fn infer_custom(kind: OpKind, input: &InferInput<'_>) -> Result<Vec<Type>, Strin
                         }
                     }
                     other => {
-                        return Err(format!(
-                            "list elements must be matrices, not a {}",
-                            other.data_type_name()
-                        ));
+                        return Err(format!("list elements must be matrices, not a {}", other.data_type_name()));
                     }
                 }
             }
-            Ok(vec![Type::List(Box::new(
-                elem.unwrap_or_else(|| Type::matrix_of(None)),
-            ))])
+            Ok(vec![Type::List(Box::new(elem.unwrap_or_else(|| Type::matrix_of(None))))])
         }
         OpKind::Remove => match op_ty(0) {
             Type::List(elem) => Ok(vec![Type::List(elem.clone()), *elem]),
             Type::Unknown => Ok(vec![Type::Unknown, Type::Unknown]),
-            other => Err(format!(
-                "remove expects a list as its first argument, not a {}",
-                other.data_type_name()
-            )),
+            other => Err(format!("remove expects a list as its first argument, not a {}", other.data_type_name())),
         },
-        other => Err(format!(
-            "internal error: `{}` has no custom type rule",
-            other.name()
-        )),
+        other => Err(format!("internal error: `{}` has no custom type rule", other.name())),
     }
 }
 
@@ -334,24 +293,22 @@ fn frame_columns(kind: OpKind, fr: &FrameType, input: &InferInput<'_>) -> Type {
     let unknown = Type::Frame(FrameType::with_columns(vec![None]));
     match kind {
         OpKind::ExtractCol => match ((input.constant)(1), &fr.labels) {
-            (Some(Const::Str(label)), Some(labels)) => {
-                match labels.iter().position(|l| *l == label) {
-                    Some(i) => Type::Frame(FrameType {
-                        labels: Some(vec![label]),
-                        ..FrameType::with_columns(vec![fr.column_types.get(i).copied().flatten()])
-                    }),
-                    None => unknown,
-                }
-            }
+            (Some(Const::Str(label)), Some(labels)) => match labels.iter().position(|l| *l == label) {
+                Some(i) => Type::Frame(FrameType {
+                    labels: Some(vec![label]),
+                    ..FrameType::with_columns(vec![fr.column_types.get(i).copied().flatten()])
+                }),
+                None => unknown,
+            },
             _ => unknown,
         },
         OpKind::SliceCol => {
             let bound = |i: usize| (input.constant)(i).and_then(|c| c.as_i128());
             let n = fr.column_types.len() as i128;
             match (bound(1), bound(2)) {
-                (Some(lo), Some(hi)) if 0 <= lo && lo <= hi && hi <= n => Type::Frame(
-                    FrameType::with_columns(fr.column_types[lo as usize..hi as usize].to_vec()),
-                ),
+                (Some(lo), Some(hi)) if 0 <= lo && lo <= hi && hi <= n => {
+                    Type::Frame(FrameType::with_columns(fr.column_types[lo as usize..hi as usize].to_vec()))
+                }
                 _ => unknown,
             }
         }
@@ -366,15 +323,7 @@ mod tests {
     fn infer(kind: OpKind, ops: &[Type]) -> Result<Vec<Type>, String> {
         let attrs = Attrs::new();
         let none = |_: usize| None;
-        infer_result_types(
-            kind,
-            &InferInput {
-                operands: ops,
-                attrs: &attrs,
-                current: &[],
-                constant: &none,
-            },
-        )
+        infer_result_types(kind, &InferInput { operands: ops, attrs: &attrs, current: &[], constant: &none })
     }
 
     #[test]
@@ -384,48 +333,24 @@ mod tests {
             infer(OpKind::EwAdd, &[m_si64.clone(), Type::F64]).unwrap(),
             vec![Type::matrix_of(Some(ValueType::F64))]
         );
-        assert_eq!(
-            infer(OpKind::EwAdd, &[Type::SI64, Type::Scalar(ValueType::SI8)]).unwrap(),
-            vec![Type::SI64]
-        );
-        assert_eq!(
-            infer(OpKind::EwLog, &[Type::SI64, Type::SI64]).unwrap(),
-            vec![Type::F64]
-        );
-        assert_eq!(
-            infer(OpKind::EwLt, &[Type::STR, Type::STR]).unwrap(),
-            vec![Type::SI64]
-        );
-        assert_eq!(
-            infer(OpKind::EwAdd, &[Type::Unknown, Type::SI64]).unwrap(),
-            vec![Type::Unknown]
-        );
+        assert_eq!(infer(OpKind::EwAdd, &[Type::SI64, Type::Scalar(ValueType::SI8)]).unwrap(), vec![Type::SI64]);
+        assert_eq!(infer(OpKind::EwLog, &[Type::SI64, Type::SI64]).unwrap(), vec![Type::F64]);
+        assert_eq!(infer(OpKind::EwLt, &[Type::STR, Type::STR]).unwrap(), vec![Type::SI64]);
+        assert_eq!(infer(OpKind::EwAdd, &[Type::Unknown, Type::SI64]).unwrap(), vec![Type::Unknown]);
     }
 
     #[test]
     fn aggregations() {
         let m = Type::matrix_of(Some(ValueType::SI64));
-        assert_eq!(
-            infer(OpKind::SumAll, &[m.clone()]).unwrap(),
-            vec![Type::SI64]
-        );
-        assert_eq!(
-            infer(OpKind::MeanAll, &[m.clone()]).unwrap(),
-            vec![Type::F64]
-        );
-        assert_eq!(
-            infer(OpKind::IdxMaxRow, &[m.clone()]).unwrap(),
-            vec![Type::matrix_of(Some(ValueType::Index))]
-        );
+        assert_eq!(infer(OpKind::SumAll, &[m.clone()]).unwrap(), vec![Type::SI64]);
+        assert_eq!(infer(OpKind::MeanAll, &[m.clone()]).unwrap(), vec![Type::F64]);
+        assert_eq!(infer(OpKind::IdxMaxRow, &[m.clone()]).unwrap(), vec![Type::matrix_of(Some(ValueType::Index))]);
         assert_eq!(infer(OpKind::SumCol, &[m.clone()]).unwrap(), vec![m]);
     }
 
     #[test]
     fn cond_with_scalar_condition_needs_equal_types() {
         assert!(infer(OpKind::Cond, &[Type::BOOL, Type::SI64, Type::F64]).is_err());
-        assert_eq!(
-            infer(OpKind::Cond, &[Type::BOOL, Type::F64, Type::F64]).unwrap(),
-            vec![Type::F64]
-        );
+        assert_eq!(infer(OpKind::Cond, &[Type::BOOL, Type::F64, Type::F64]).unwrap(), vec![Type::F64]);
     }
 }

@@ -197,10 +197,7 @@ impl Module {
 
     /// The entry block of the `i`-th region of an op.
     pub fn op_block(&self, op: Op, i: usize) -> Option<Block> {
-        self.ops[op.index()]
-            .regions
-            .get(i)
-            .and_then(|r| self.region_block(*r))
+        self.ops[op.index()].regions.get(i).and_then(|r| self.region_block(*r))
     }
 
     /// The op defining a value, if it is an op result.
@@ -213,16 +210,12 @@ impl Module {
 
     /// The op that owns the region containing this block, if any.
     pub fn block_parent_op(&self, b: Block) -> Option<Op> {
-        self.blocks[b.index()]
-            .parent
-            .and_then(|r| self.regions[r.index()].parent)
+        self.blocks[b.index()].parent.and_then(|r| self.regions[r.index()].parent)
     }
 
     /// The op whose region (transitively) contains `op`.
     pub fn parent_op(&self, op: Op) -> Option<Op> {
-        self.ops[op.index()]
-            .parent
-            .and_then(|b| self.block_parent_op(b))
+        self.ops[op.index()].parent.and_then(|b| self.block_parent_op(b))
     }
 
     pub fn is_erased(&self, op: Op) -> bool {
@@ -231,11 +224,7 @@ impl Module {
 
     /// The functions of the module, in order.
     pub fn funcs(&self) -> Vec<Op> {
-        self.block_ops(self.body)
-            .iter()
-            .copied()
-            .filter(|o| self.kind(*o) == OpKind::Func)
-            .collect()
+        self.block_ops(self.body).iter().copied().filter(|o| self.kind(*o) == OpKind::Func).collect()
     }
 
     /// The name of a `func.func`.
@@ -245,9 +234,7 @@ impl Module {
 
     /// Finds a function by name.
     pub fn find_func(&self, name: &str) -> Option<Op> {
-        self.funcs()
-            .into_iter()
-            .find(|f| self.func_name(*f) == Some(name))
+        self.funcs().into_iter().find(|f| self.func_name(*f) == Some(name))
     }
 
     /// The declared result types of a `func.func`.
@@ -307,10 +294,7 @@ impl Module {
     /// Creates a region holding the given blocks.
     pub fn create_region(&mut self, blocks: &[Block]) -> Region {
         let r = Region(self.regions.len() as u32);
-        self.regions.push(RegionData {
-            blocks: blocks.to_vec(),
-            parent: None,
-        });
+        self.regions.push(RegionData { blocks: blocks.to_vec(), parent: None });
         for &b in blocks {
             self.blocks[b.index()].parent = Some(r);
         }
@@ -336,16 +320,7 @@ impl Module {
         for &r in &regions {
             self.regions[r.index()].parent = Some(op);
         }
-        self.ops.push(OpData {
-            kind,
-            operands,
-            results,
-            attrs,
-            regions,
-            loc,
-            parent: None,
-            erased: false,
-        });
+        self.ops.push(OpData { kind, operands, results, attrs, regions, loc, parent: None, erased: false });
         op
     }
 
@@ -403,23 +378,11 @@ impl Module {
     }
 
     /// Appends a `func.func` with the given name, argument types (entry block) and result types.
-    pub fn create_func(
-        &mut self,
-        name: &str,
-        entry: Block,
-        result_types: Vec<Type>,
-        loc: Loc,
-    ) -> Op {
+    pub fn create_func(&mut self, name: &str, entry: Block, result_types: Vec<Type>, loc: Loc) -> Op {
         let region = self.create_region(&[entry]);
         let mut attrs = Attrs::new();
-        attrs.insert(
-            "sym_name".into(),
-            Attr::Const(crate::attr::Const::Str(name.to_string())),
-        );
-        attrs.insert(
-            "result_types".into(),
-            Attr::Array(result_types.into_iter().map(Attr::Type).collect()),
-        );
+        attrs.insert("sym_name".into(), Attr::Const(crate::attr::Const::Str(name.to_string())));
+        attrs.insert("result_types".into(), Attr::Array(result_types.into_iter().map(Attr::Type).collect()));
         let func = self.create_op(OpKind::Func, vec![], vec![], attrs, vec![region], loc);
         let body = self.body;
         self.append_op(body, func);
@@ -428,10 +391,7 @@ impl Module {
 
     /// Sets the declared result types of a `func.func`.
     pub fn set_func_result_types(&mut self, func: Op, types: Vec<Type>) {
-        self.op_mut(func).attrs.insert(
-            "result_types".into(),
-            Attr::Array(types.into_iter().map(Attr::Type).collect()),
-        );
+        self.op_mut(func).attrs.insert("result_types".into(), Attr::Array(types.into_iter().map(Attr::Type).collect()));
     }
 
     /// Replaces every use of `from` by `to` in the whole module.
@@ -464,11 +424,7 @@ impl Module {
     }
 
     fn position_in_block(&self, b: Block, op: Op) -> usize {
-        self.blocks[b.index()]
-            .ops
-            .iter()
-            .position(|o| *o == op)
-            .unwrap_or(self.blocks[b.index()].ops.len())
+        self.blocks[b.index()].ops.iter().position(|o| *o == op).unwrap_or(self.blocks[b.index()].ops.len())
     }
 }
 
@@ -484,24 +440,10 @@ mod tests {
         let func = m.create_func("main", entry, vec![], Loc::Unknown);
         let mut attrs = Attrs::new();
         attrs.insert("value".into(), Attr::Const(Const::SI64(1)));
-        let c = m.create_op(
-            OpKind::Constant,
-            vec![],
-            vec![Type::SI64],
-            attrs,
-            vec![],
-            Loc::Unknown,
-        );
+        let c = m.create_op(OpKind::Constant, vec![], vec![Type::SI64], attrs, vec![], Loc::Unknown);
         m.append_op(entry, c);
         let v = m.result(c, 0);
-        let add = m.create_op(
-            OpKind::EwAdd,
-            vec![v, v],
-            vec![Type::SI64],
-            Attrs::new(),
-            vec![],
-            Loc::Unknown,
-        );
+        let add = m.create_op(OpKind::EwAdd, vec![v, v], vec![Type::SI64], Attrs::new(), vec![], Loc::Unknown);
         m.append_op(entry, add);
         assert_eq!(m.use_count(v), 2);
         assert_eq!(m.funcs(), vec![func]);

@@ -351,10 +351,7 @@ impl OpKind {
     /// Looks an op kind up by its text name.
     pub fn from_name(name: &str) -> Option<OpKind> {
         static BY_NAME: OnceLock<HashMap<&'static str, OpKind>> = OnceLock::new();
-        BY_NAME
-            .get_or_init(|| OpKind::ALL.iter().map(|k| (k.name(), *k)).collect())
-            .get(name)
-            .copied()
+        BY_NAME.get_or_init(|| OpKind::ALL.iter().map(|k| (k.name(), *k)).collect()).get(name).copied()
     }
 
     pub fn has_trait(self, t: u32) -> bool {

@@ -81,13 +81,7 @@ fn is_ident_byte(b: u8) -> bool {
 
 impl<'a> Parser<'a> {
     fn new(text: &'a str) -> Parser<'a> {
-        Parser {
-            src: text.as_bytes(),
-            pos: 0,
-            module: Module::new(),
-            values: HashMap::new(),
-            depth: 0,
-        }
+        Parser { src: text.as_bytes(), pos: 0, module: Module::new(), values: HashMap::new(), depth: 0 }
     }
 
     // -------------------------------------------------------------------------------------
@@ -98,11 +92,7 @@ impl<'a> Parser<'a> {
         let upto = &self.src[..self.pos.min(self.src.len())];
         let line = upto.iter().filter(|b| **b == b'\n').count() + 1;
         let col = upto.iter().rev().take_while(|b| **b != b'\n').count() + 1;
-        ParseError {
-            line,
-            col,
-            message: message.into(),
-        }
+        ParseError { line, col, message: message.into() }
     }
 
     fn at_end(&self) -> bool {
@@ -145,11 +135,7 @@ impl<'a> Parser<'a> {
     }
 
     fn expect(&mut self, s: &str) -> PResult<()> {
-        if self.eat(s) {
-            Ok(())
-        } else {
-            Err(self.error(format!("expected `{s}`")))
-        }
+        if self.eat(s) { Ok(()) } else { Err(self.error(format!("expected `{s}`"))) }
     }
 
     fn word(&mut self) -> &'a str {
@@ -175,11 +161,10 @@ impl<'a> Parser<'a> {
 
     fn enter(&mut self) -> PResult<()> {
         self.depth += 1;
-        if self.depth > MAX_DEPTH {
-            Err(self.error("nesting too deep"))
-        } else {
-            Ok(())
+        if stacker::remaining_stack().is_some_and(|r| r < 32 * 1024) {
+            return Err(self.error("nesting too deep for the available stack"));
         }
+        if self.depth > MAX_DEPTH { Err(self.error("nesting too deep")) } else { Ok(()) }
     }
 
     fn leave(&mut self) {
@@ -219,9 +204,7 @@ impl<'a> Parser<'a> {
                                     bytes.push((h * 16 + l) as u8);
                                 }
                                 _ => {
-                                    return Err(
-                                        self.error("invalid escape sequence in string literal")
-                                    );
+                                    return Err(self.error("invalid escape sequence in string literal"));
                                 }
                             }
                         }
@@ -247,9 +230,8 @@ impl<'a> Parser<'a> {
             }
         } else {
             while let Some(b) = self.peek() {
-                let exp_sign = (b == b'-' || b == b'+')
-                    && self.pos > start
-                    && matches!(self.src[self.pos - 1], b'e' | b'E');
+                let exp_sign =
+                    (b == b'-' || b == b'+') && self.pos > start && matches!(self.src[self.pos - 1], b'e' | b'E');
                 if b.is_ascii_digit() || b == b'.' || b == b'e' || b == b'E' || exp_sign {
                     self.pos += 1;
                 } else {
@@ -262,8 +244,7 @@ impl<'a> Parser<'a> {
 
     fn parse_u64(&mut self) -> PResult<u64> {
         let t = self.number_text();
-        t.parse::<u64>()
-            .map_err(|_| self.error(format!("expected an unsigned integer, found `{t}`")))
+        t.parse::<u64>().map_err(|_| self.error(format!("expected an unsigned integer, found `{t}`")))
     }
 
     // -------------------------------------------------------------------------------------
@@ -320,9 +301,7 @@ impl<'a> Parser<'a> {
             self.pos += 1;
         }
         let t = std::str::from_utf8(&self.src[start..self.pos]).unwrap_or("");
-        t.parse::<u64>()
-            .map(Some)
-            .map_err(|_| self.error("expected a dimension (a number or `?`)"))
+        t.parse::<u64>().map(Some).map_err(|_| self.error("expected a dimension (a number or `?`)"))
     }
 
     fn parse_elem_vt(&mut self) -> PResult<Option<ValueType>> {
@@ -346,22 +325,14 @@ impl<'a> Parser<'a> {
         }
         self.pos += 1;
         let vt = self.parse_elem_vt()?;
-        let mut m = MatrixType {
-            rows,
-            cols,
-            vt,
-            ..MatrixType::default()
-        };
+        let mut m = MatrixType { rows, cols, vt, ..MatrixType::default() };
         while self.eat(":") {
             let prop = self.word();
             self.expect("[")?;
             match prop {
                 "sp" => {
                     let t = self.number_text();
-                    m.sparsity = Some(
-                        t.parse::<f64>()
-                            .map_err(|_| self.error("invalid sparsity"))?,
-                    );
+                    m.sparsity = Some(t.parse::<f64>().map_err(|_| self.error("invalid sparsity"))?);
                 }
                 "rep" => {
                     m.repr = match self.word() {
@@ -423,12 +394,7 @@ impl<'a> Parser<'a> {
             Some(labels)
         };
         self.expect(">")?;
-        Ok(Type::Frame(FrameType {
-            rows,
-            cols,
-            column_types,
-            labels,
-        }))
+        Ok(Type::Frame(FrameType { rows, cols, column_types, labels }))
     }
 
     fn parse_type_list(&mut self) -> PResult<Vec<Type>> {
@@ -448,11 +414,7 @@ impl<'a> Parser<'a> {
 
     /// `T` or `(T, ...)` after `->`.
     fn parse_result_types(&mut self) -> PResult<Vec<Type>> {
-        if self.looking_at("(") {
-            self.parse_type_list()
-        } else {
-            Ok(vec![self.parse_type()?])
-        }
+        if self.looking_at("(") { self.parse_type_list() } else { Ok(vec![self.parse_type()?]) }
     }
 
     // -------------------------------------------------------------------------------------
@@ -613,34 +575,21 @@ impl<'a> Parser<'a> {
         };
         self.expect(">")?;
         if rows.checked_mul(cols) != Some(texts.len() as u64) {
-            return Err(self.error(format!(
-                "{} values given for a {rows}x{cols} matrix constant",
-                texts.len()
-            )));
+            return Err(self.error(format!("{} values given for a {rows}x{cols} matrix constant", texts.len())));
         }
         let mut values = Vec::with_capacity(texts.len());
         for item in texts {
             values.push(match (item, vt) {
                 (DenseItem::Str(s), ValueType::Str) => Const::Str(s),
                 (DenseItem::Bool(b), ValueType::Bool) => Const::Bool(b),
-                (DenseItem::Num(t), vt) if vt != ValueType::Str && vt != ValueType::Bool => {
-                    self.const_of(&t, vt)?
-                }
+                (DenseItem::Num(t), vt) if vt != ValueType::Str && vt != ValueType::Bool => self.const_of(&t, vt)?,
                 (DenseItem::Num(t), ValueType::Bool) => self.const_of(&t, vt)?,
                 _ => {
-                    return Err(self.error(format!(
-                        "matrix cell does not match value type {}",
-                        vt.ir_name()
-                    )));
+                    return Err(self.error(format!("matrix cell does not match value type {}", vt.ir_name())));
                 }
             });
         }
-        Ok(Attr::Dense(DenseAttr {
-            vt,
-            rows,
-            cols,
-            values,
-        }))
+        Ok(Attr::Dense(DenseAttr { vt, rows, cols, values }))
     }
 
     /// A dimension followed by `x`, as in `tensor<3x1xf64>`.
@@ -651,9 +600,7 @@ impl<'a> Parser<'a> {
             self.pos += 1;
         }
         let t = std::str::from_utf8(&self.src[start..self.pos]).unwrap_or("");
-        let n = t
-            .parse::<u64>()
-            .map_err(|_| self.error("expected a dimension"))?;
+        let n = t.parse::<u64>().map_err(|_| self.error("expected a dimension"))?;
         if self.peek() != Some(b'x') {
             return Err(self.error("expected `x` after a dimension"));
         }
@@ -753,26 +700,18 @@ impl<'a> Parser<'a> {
         }
         let start = self.pos;
         self.pos += 1;
-        while self
-            .peek()
-            .is_some_and(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'#')
-        {
+        while self.peek().is_some_and(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'#') {
             self.pos += 1;
         }
         if self.pos == start + 1 {
             return Err(self.error("expected a value name after `%`"));
         }
-        Ok(std::str::from_utf8(&self.src[start..self.pos])
-            .unwrap_or("")
-            .to_string())
+        Ok(std::str::from_utf8(&self.src[start..self.pos]).unwrap_or("").to_string())
     }
 
     fn value_use(&mut self) -> PResult<Value> {
         let name = self.value_name()?;
-        self.values
-            .get(&name)
-            .copied()
-            .ok_or_else(|| self.error(format!("use of undefined value `{name}`")))
+        self.values.get(&name).copied().ok_or_else(|| self.error(format!("use of undefined value `{name}`")))
     }
 
     fn define(&mut self, name: String, v: Value) -> PResult<()> {
@@ -811,11 +750,7 @@ impl<'a> Parser<'a> {
                 self.expect(",")?;
             }
         }
-        let results = if self.eat("->") {
-            self.parse_result_types()?
-        } else {
-            Vec::new()
-        };
+        let results = if self.eat("->") { self.parse_result_types()? } else { Vec::new() };
         let extra = if self.looking_at("attributes") {
             self.word();
             self.parse_attr_dict()?
@@ -905,11 +840,7 @@ impl<'a> Parser<'a> {
                 self.expect(",")?;
             }
         }
-        let attrs = if self.looking_at("{") {
-            self.parse_attr_dict()?
-        } else {
-            Attrs::new()
-        };
+        let attrs = if self.looking_at("{") { self.parse_attr_dict()? } else { Attrs::new() };
         self.expect(":")?;
         let operand_types = self.parse_type_list()?;
         self.expect("->")?;
@@ -937,9 +868,7 @@ impl<'a> Parser<'a> {
                 result_types.len()
             )));
         }
-        let op = self
-            .module
-            .create_op(kind, operands, result_types, attrs, regions, loc);
+        let op = self.module.create_op(kind, operands, result_types, attrs, regions, loc);
         if let Some((base, count)) = result_base {
             if count == 1 {
                 let v = self.module.result(op, 0);

@@ -19,14 +19,7 @@ pub struct PrintOptions {
 
 /// Prints the whole module.
 pub fn print_module(m: &Module, opts: PrintOptions) -> String {
-    let mut p = Printer {
-        m,
-        opts,
-        out: String::new(),
-        names: HashMap::new(),
-        next_result: 0,
-        next_arg: 0,
-    };
+    let mut p = Printer { m, opts, out: String::new(), names: HashMap::new(), next_result: 0, next_arg: 0 };
     p.out.push_str("module {\n");
     for func in m.funcs() {
         p.print_func(func);
@@ -37,14 +30,7 @@ pub fn print_module(m: &Module, opts: PrintOptions) -> String {
 
 /// Prints one function on its own (as it appears inside a module).
 pub fn print_func(m: &Module, func: Op, opts: PrintOptions) -> String {
-    let mut p = Printer {
-        m,
-        opts,
-        out: String::new(),
-        names: HashMap::new(),
-        next_result: 0,
-        next_arg: 0,
-    };
+    let mut p = Printer { m, opts, out: String::new(), names: HashMap::new(), next_result: 0, next_arg: 0 };
     p.print_func(func);
     p.out
 }
@@ -72,11 +58,7 @@ impl fmt::Display for Loc2<'_> {
             match loc {
                 Loc::Unknown => f.write_str("unknown"),
                 Loc::File { file, line, col } => {
-                    let name = m
-                        .files
-                        .get(*file as usize)
-                        .map(String::as_str)
-                        .unwrap_or("?");
+                    let name = m.files.get(*file as usize).map(String::as_str).unwrap_or("?");
                     write_escaped_str(f, name)?;
                     write!(f, ":{line}:{col}")
                 }
@@ -160,12 +142,8 @@ impl Printer<'_> {
                 self.out.push(')');
             }
         }
-        let extra: Vec<_> = m
-            .op(func)
-            .attrs
-            .iter()
-            .filter(|(k, _)| k.as_str() != "sym_name" && k.as_str() != "result_types")
-            .collect();
+        let extra: Vec<_> =
+            m.op(func).attrs.iter().filter(|(k, _)| k.as_str() != "sym_name" && k.as_str() != "result_types").collect();
         if !extra.is_empty() {
             self.out.push_str(" attributes ");
             self.print_attr_dict(extra.into_iter());
@@ -263,6 +241,10 @@ impl Printer<'_> {
     }
 
     fn print_region(&mut self, r: Region, depth: usize) {
+        stacker::maybe_grow(64 * 1024, 2 * 1024 * 1024, || self.print_region_inner(r, depth))
+    }
+
+    fn print_region_inner(&mut self, r: Region, depth: usize) {
         let m = self.m;
         self.out.push_str("{\n");
         for (bi, &b) in m.region(r).blocks.iter().enumerate() {
@@ -312,10 +294,7 @@ pub fn describe_value(m: &Module, v: Value) -> String {
         ValueDef::Result(op, i) => format!("result {i} of {}", m.kind(op).name()),
         ValueDef::BlockArg(b, i) => match m.block_parent_op(b) {
             Some(op) if m.kind(op) == OpKind::Func => {
-                format!(
-                    "argument {i} of function {}",
-                    m.func_name(op).unwrap_or("?")
-                )
+                format!("argument {i} of function {}", m.func_name(op).unwrap_or("?"))
             }
             Some(op) => format!("block argument {i} of {}", m.kind(op).name()),
             None => format!("block argument {i}"),

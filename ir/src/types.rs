@@ -149,10 +149,7 @@ pub struct MatrixType {
 impl MatrixType {
     /// A matrix of unknown shape and properties with the given value type.
     pub fn of(vt: Option<ValueType>) -> MatrixType {
-        MatrixType {
-            vt,
-            ..MatrixType::default()
-        }
+        MatrixType { vt, ..MatrixType::default() }
     }
 
     /// The same value type, everything else unknown (DAPHNE's `withSameElementType`).
@@ -173,10 +170,7 @@ pub struct FrameType {
 
 impl FrameType {
     pub fn with_columns(column_types: Vec<Option<ValueType>>) -> FrameType {
-        FrameType {
-            column_types,
-            ..FrameType::default()
-        }
+        FrameType { column_types, ..FrameType::default() }
     }
 
     /// The same column types, shape and labels unknown.
@@ -276,6 +270,21 @@ impl Type {
         }
     }
 
+    /// How the type is written in DaphneDSL (`si64`, `str`, `matrix<f64>`, `frame`), for messages.
+    pub fn dsl_name(&self) -> String {
+        match self {
+            Type::Unknown => "unknown".to_string(),
+            Type::Scalar(vt) => vt.dsl_name().to_string(),
+            Type::Matrix(m) => match m.vt {
+                Some(vt) => format!("matrix<{}>", vt.dsl_name()),
+                None => "matrix".to_string(),
+            },
+            Type::Frame(_) => "frame".to_string(),
+            Type::List(elem) => format!("list<{}>", elem.dsl_name()),
+            Type::Opaque(_) => "handle".to_string(),
+        }
+    }
+
     /// The DaphneDSL name of the data type, for messages.
     pub fn data_type_name(&self) -> &'static str {
         match self {
@@ -295,9 +304,7 @@ impl Type {
             (Type::Unknown, _) | (_, Type::Unknown) => true,
             (Type::Scalar(a), Type::Scalar(b)) => a == b,
             (Type::Matrix(a), Type::Matrix(b)) => {
-                opt_compatible(&a.vt, &b.vt)
-                    && opt_compatible(&a.rows, &b.rows)
-                    && opt_compatible(&a.cols, &b.cols)
+                opt_compatible(&a.vt, &b.vt) && opt_compatible(&a.rows, &b.rows) && opt_compatible(&a.cols, &b.cols)
             }
             (Type::Frame(_), Type::Frame(_)) => true,
             (Type::List(a), Type::List(b)) => a.compatible(b),
@@ -319,20 +326,12 @@ impl Type {
                 cols: same(&a.cols, &b.cols),
                 vt: same(&a.vt, &b.vt),
                 sparsity: same(&a.sparsity, &b.sparsity),
-                repr: if a.repr == b.repr {
-                    a.repr
-                } else {
-                    Repr::Default
-                },
+                repr: if a.repr == b.repr { a.repr } else { Repr::Default },
                 symmetric: same(&a.symmetric, &b.symmetric),
             })),
             (Type::Frame(a), Type::Frame(b)) => {
                 let column_types = if a.column_types.len() == b.column_types.len() {
-                    a.column_types
-                        .iter()
-                        .zip(&b.column_types)
-                        .map(|(x, y)| same(x, y))
-                        .collect()
+                    a.column_types.iter().zip(&b.column_types).map(|(x, y)| same(x, y)).collect()
                 } else {
                     vec![None]
                 };
@@ -346,11 +345,7 @@ impl Type {
             (Type::List(a), Type::List(b)) => a.common_info(b).map(|t| Type::List(Box::new(t))),
             (Type::Matrix(_) | Type::Frame(_) | Type::List(_), _)
             | (_, Type::Matrix(_) | Type::Frame(_) | Type::List(_)) => None,
-            _ => Some(if self == other {
-                self.clone()
-            } else {
-                Type::Unknown
-            }),
+            _ => Some(if self == other { self.clone() } else { Type::Unknown }),
         }
     }
 }
@@ -443,10 +438,7 @@ mod tests {
     fn generality_follows_daphne() {
         assert_eq!(ValueType::SI64.most_general(ValueType::F64), ValueType::F64);
         assert_eq!(ValueType::SI8.most_general(ValueType::UI8), ValueType::UI8);
-        assert_eq!(
-            ValueType::UI64.most_general(ValueType::SI64),
-            ValueType::UI64
-        );
+        assert_eq!(ValueType::UI64.most_general(ValueType::SI64), ValueType::UI64);
         assert_eq!(ValueType::Bool.most_general(ValueType::SI8), ValueType::SI8);
         assert_eq!(ValueType::Str.most_general(ValueType::F64), ValueType::Str);
     }
@@ -461,28 +453,14 @@ mod tests {
             ..MatrixType::default()
         });
         assert_eq!(t.to_string(), "!daphne.Matrix<3x?xf64:symmetric[true]>");
-        assert_eq!(
-            Type::matrix_of(None).to_string(),
-            "!daphne.Matrix<?x?x!daphne.Unknown>"
-        );
+        assert_eq!(Type::matrix_of(None).to_string(), "!daphne.Matrix<?x?x!daphne.Unknown>");
     }
 
     #[test]
     fn common_info_drops_differences() {
-        let a = Type::Matrix(MatrixType {
-            rows: Some(2),
-            vt: Some(ValueType::F64),
-            ..Default::default()
-        });
-        let b = Type::Matrix(MatrixType {
-            rows: Some(3),
-            vt: Some(ValueType::F64),
-            ..Default::default()
-        });
-        assert_eq!(
-            a.common_info(&b),
-            Some(Type::matrix_of(Some(ValueType::F64)))
-        );
+        let a = Type::Matrix(MatrixType { rows: Some(2), vt: Some(ValueType::F64), ..Default::default() });
+        let b = Type::Matrix(MatrixType { rows: Some(3), vt: Some(ValueType::F64), ..Default::default() });
+        assert_eq!(a.common_info(&b), Some(Type::matrix_of(Some(ValueType::F64))));
         assert_eq!(Type::SI64.common_info(&Type::F64), Some(Type::Unknown));
         assert_eq!(Type::SI64.common_info(&a), None);
     }

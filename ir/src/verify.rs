@@ -31,20 +31,12 @@ impl std::error::Error for VerifyError {}
 
 /// Checks the whole module.
 pub fn verify(m: &Module) -> Result<(), VerifyError> {
-    let mut v = Verifier {
-        m,
-        funcs: HashMap::new(),
-    };
+    let mut v = Verifier { m, funcs: HashMap::new() };
     for &op in m.block_ops(m.body()) {
         if m.kind(op) != OpKind::Func {
-            return Err(v.err(
-                op,
-                "only `func.func` ops may appear at the top level of a module",
-            ));
+            return Err(v.err(op, "only `func.func` ops may appear at the top level of a module"));
         }
-        let name = m
-            .func_name(op)
-            .ok_or_else(|| v.err(op, "function without a `sym_name`"))?;
+        let name = m.func_name(op).ok_or_else(|| v.err(op, "function without a `sym_name`"))?;
         if v.funcs.insert(name.to_string(), op).is_some() {
             return Err(v.err(op, format!("function `{name}` defined twice")));
         }
@@ -62,21 +54,14 @@ struct Verifier<'a> {
 
 impl Verifier<'_> {
     fn err(&self, op: Op, msg: impl Into<String>) -> VerifyError {
-        VerifyError {
-            op: Some(self.m.kind(op)),
-            loc: self.m.op(op).loc.clone(),
-            message: msg.into(),
-        }
+        VerifyError { op: Some(self.m.kind(op)), loc: self.m.op(op).loc.clone(), message: msg.into() }
     }
 
     fn verify_func(&self, func: Op) -> Result<(), VerifyError> {
         let m = self.m;
         let data = m.op(func);
         if data.regions.len() != 1 || m.region(data.regions[0]).blocks.len() != 1 {
-            return Err(self.err(
-                func,
-                "a function must have exactly one region with one block",
-            ));
+            return Err(self.err(func, "a function must have exactly one region with one block"));
         }
         let entry = m.region(data.regions[0]).blocks[0];
         let mut scope: HashSet<Value> = HashSet::new();
@@ -90,23 +75,14 @@ impl Verifier<'_> {
         let declared = m.func_result_types(func);
         let returned = m.operands(last);
         if declared.len() != returned.len() {
-            return Err(self.err(
-                last,
-                format!(
-                    "returns {} values but the function declares {}",
-                    returned.len(),
-                    declared.len()
-                ),
-            ));
+            return Err(self
+                .err(last, format!("returns {} values but the function declares {}", returned.len(), declared.len())));
         }
         for (i, (d, r)) in declared.iter().zip(returned).enumerate() {
             if !d.compatible(m.value_type(*r)) {
                 return Err(self.err(
                     last,
-                    format!(
-                        "return value {i} has type {} but the function declares {d}",
-                        m.value_type(*r)
-                    ),
+                    format!("return value {i} has type {} but the function declares {d}", m.value_type(*r)),
                 ));
             }
         }
@@ -115,6 +91,10 @@ impl Verifier<'_> {
 
     /// Checks a block; `scope` holds the values visible from enclosing blocks.
     fn verify_block(&self, b: Block, scope: &mut HashSet<Value>) -> Result<(), VerifyError> {
+        stacker::maybe_grow(64 * 1024, 2 * 1024 * 1024, || self.verify_block_inner(b, scope))
+    }
+
+    fn verify_block_inner(&self, b: Block, scope: &mut HashSet<Value>) -> Result<(), VerifyError> {
         let m = self.m;
         let mut added: Vec<Value> = Vec::new();
         for &a in m.block_args(b) {
@@ -160,34 +140,13 @@ impl Verifier<'_> {
             return Err(self.err(op, "functions may only appear at the top level"));
         }
         if !info.operands.accepts(data.operands.len()) {
-            return Err(self.err(
-                op,
-                format!(
-                    "expects {} operands, has {}",
-                    info.operands,
-                    data.operands.len()
-                ),
-            ));
+            return Err(self.err(op, format!("expects {} operands, has {}", info.operands, data.operands.len())));
         }
         if !info.results.accepts(data.results.len()) {
-            return Err(self.err(
-                op,
-                format!(
-                    "expects {} results, has {}",
-                    info.results,
-                    data.results.len()
-                ),
-            ));
+            return Err(self.err(op, format!("expects {} results, has {}", info.results, data.results.len())));
         }
         if data.regions.len() != info.regions {
-            return Err(self.err(
-                op,
-                format!(
-                    "expects {} regions, has {}",
-                    info.regions,
-                    data.regions.len()
-                ),
-            ));
+            return Err(self.err(op, format!("expects {} regions, has {}", info.regions, data.regions.len())));
         }
         for (i, v) in data.operands.iter().enumerate() {
             if !scope.contains(v) {
@@ -220,10 +179,7 @@ impl Verifier<'_> {
             },
             OpKind::Condition => match m.parent_op(op).map(|p| m.kind(p)) {
                 Some(OpKind::While) => Ok(()),
-                _ => Err(self.err(
-                    op,
-                    "`scf.condition` must end the `before` region of `scf.while`",
-                )),
+                _ => Err(self.err(op, "`scf.condition` must end the `before` region of `scf.while`")),
             },
             _ => Ok(()),
         }
@@ -231,56 +187,30 @@ impl Verifier<'_> {
 
     fn terminator(&self, op: Op, region: usize, expected: OpKind) -> Result<Op, VerifyError> {
         let m = self.m;
-        let block = m
-            .op_block(op, region)
-            .ok_or_else(|| self.err(op, "missing region"))?;
+        let block = m.op_block(op, region).ok_or_else(|| self.err(op, "missing region"))?;
         match m.block_ops(block).last() {
             Some(&t) if m.kind(t) == expected => Ok(t),
-            _ => Err(self.err(
-                op,
-                format!("region {region} must end with `{}`", expected.name()),
-            )),
+            _ => Err(self.err(op, format!("region {region} must end with `{}`", expected.name()))),
         }
     }
 
-    fn check_types(
-        &self,
-        op: Op,
-        what: &str,
-        got: &[Value],
-        want: &[Type],
-    ) -> Result<(), VerifyError> {
+    fn check_types(&self, op: Op, what: &str, got: &[Value], want: &[Type]) -> Result<(), VerifyError> {
         let m = self.m;
         if got.len() != want.len() {
-            return Err(self.err(
-                op,
-                format!(
-                    "{what}: {} values where {} are expected",
-                    got.len(),
-                    want.len()
-                ),
-            ));
+            return Err(self.err(op, format!("{what}: {} values where {} are expected", got.len(), want.len())));
         }
         for (i, (v, t)) in got.iter().zip(want).enumerate() {
             if !m.value_type(*v).compatible(t) {
-                return Err(self.err(
-                    op,
-                    format!(
-                        "{what}: value {i} has type {} but {t} is expected",
-                        m.value_type(*v)
-                    ),
-                ));
+                return Err(
+                    self.err(op, format!("{what}: value {i} has type {} but {t} is expected", m.value_type(*v)))
+                );
             }
         }
         Ok(())
     }
 
     fn result_types(&self, op: Op) -> Vec<Type> {
-        self.m
-            .results(op)
-            .iter()
-            .map(|r| self.m.value_type(*r).clone())
-            .collect()
+        self.m.results(op).iter().map(|r| self.m.value_type(*r).clone()).collect()
     }
 
     fn verify_constant(&self, op: Op) -> Result<(), VerifyError> {
@@ -297,10 +227,7 @@ impl Verifier<'_> {
     fn verify_if(&self, op: Op) -> Result<(), VerifyError> {
         let m = self.m;
         let cond = m.operands(op)[0];
-        if !matches!(
-            m.value_type(cond),
-            Type::Scalar(ValueType::Bool) | Type::Unknown
-        ) {
+        if !matches!(m.value_type(cond), Type::Scalar(ValueType::Bool) | Type::Unknown) {
             return Err(self.err(op, "the condition must be a bool scalar"));
         }
         let results = self.result_types(op);
@@ -321,14 +248,12 @@ impl Verifier<'_> {
         }
         let inits = &operands[3..];
         let results = self.result_types(op);
-        let block = m
-            .op_block(op, 0)
-            .ok_or_else(|| self.err(op, "missing body"))?;
+        let block = m.op_block(op, 0).ok_or_else(|| self.err(op, "missing body"))?;
         let args = m.block_args(block);
-        if args.len() != inits.len() + 1
-            || !matches!(m.value_type(args[0]), Type::Scalar(ValueType::Index))
-        {
-            return Err(self.err(op, "the body takes the induction variable (index) and one argument per loop-carried value"));
+        if args.len() != inits.len() + 1 || !matches!(m.value_type(args[0]), Type::Scalar(ValueType::Index)) {
+            return Err(
+                self.err(op, "the body takes the induction variable (index) and one argument per loop-carried value")
+            );
         }
         self.check_types(op, "initial values", inits, &results)?;
         let arg_types: Vec<Type> = args[1..].iter().map(|a| m.value_type(*a).clone()).collect();
@@ -341,28 +266,16 @@ impl Verifier<'_> {
         let m = self.m;
         let inits = m.operands(op);
         let results = self.result_types(op);
-        let before = m
-            .op_block(op, 0)
-            .ok_or_else(|| self.err(op, "missing `before` region"))?;
-        let after = m
-            .op_block(op, 1)
-            .ok_or_else(|| self.err(op, "missing `after` region"))?;
+        let before = m.op_block(op, 0).ok_or_else(|| self.err(op, "missing `before` region"))?;
+        let after = m.op_block(op, 1).ok_or_else(|| self.err(op, "missing `after` region"))?;
         let init_types: Vec<Type> = inits.iter().map(|v| m.value_type(*v).clone()).collect();
         self.check_types(op, "`before` arguments", m.block_args(before), &init_types)?;
         let c = self.terminator(op, 0, OpKind::Condition)?;
         let cond_operands = m.operands(c);
-        if !matches!(
-            m.value_type(cond_operands[0]),
-            Type::Scalar(ValueType::Bool) | Type::Unknown
-        ) {
+        if !matches!(m.value_type(cond_operands[0]), Type::Scalar(ValueType::Bool) | Type::Unknown) {
             return Err(self.err(op, "the loop condition must be a bool scalar"));
         }
-        self.check_types(
-            op,
-            "values passed by `scf.condition`",
-            &cond_operands[1..],
-            &results,
-        )?;
+        self.check_types(op, "values passed by `scf.condition`", &cond_operands[1..], &results)?;
         self.check_types(op, "`after` arguments", m.block_args(after), &results)?;
         let y = self.terminator(op, 1, OpKind::Yield)?;
         self.check_types(op, "yielded values", m.operands(y), &init_types)
@@ -376,14 +289,8 @@ impl Verifier<'_> {
         let Some(&func) = self.funcs.get(callee) else {
             return Err(self.err(op, format!("calls the unknown function `{callee}`")));
         };
-        let entry = m
-            .op_block(func, 0)
-            .ok_or_else(|| self.err(op, "callee has no body"))?;
-        let params: Vec<Type> = m
-            .block_args(entry)
-            .iter()
-            .map(|a| m.value_type(*a).clone())
-            .collect();
+        let entry = m.op_block(func, 0).ok_or_else(|| self.err(op, "callee has no body"))?;
+        let params: Vec<Type> = m.block_args(entry).iter().map(|a| m.value_type(*a).clone()).collect();
         self.check_types(op, "call arguments", m.operands(op), &params)?;
         let declared = m.func_result_types(func);
         self.check_types(op, "call results", m.results(op), &declared)

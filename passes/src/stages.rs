@@ -145,10 +145,7 @@ pub fn parse_explain(value: &str) -> Result<Vec<&'static Stage>, String> {
             }
             None => {
                 let valid: Vec<&str> = STAGES.iter().map(|s| s.key).collect();
-                return Err(format!(
-                    "unknown --explain key `{key}`; valid keys: {}",
-                    valid.join(", ")
-                ));
+                return Err(format!("unknown --explain key `{key}`; valid keys: {}", valid.join(", ")));
             }
         }
     }
@@ -162,14 +159,8 @@ mod tests {
     #[test]
     fn explain_keys() {
         let s = parse_explain("parsing, vectorized,parsing").unwrap();
-        assert_eq!(
-            s.iter().map(|s| s.key).collect::<Vec<_>>(),
-            vec!["parsing", "vectorized"]
-        );
+        assert_eq!(s.iter().map(|s| s.key).collect::<Vec<_>>(), vec!["parsing", "vectorized"]);
         let err = parse_explain("parse").unwrap_err();
-        assert!(
-            err.contains("`parse`") && err.contains("parsing_simplified"),
-            "{err}"
-        );
+        assert!(err.contains("`parse`") && err.contains("parsing_simplified"), "{err}");
     }
 }

@@ -11,19 +11,11 @@ type Args<'a> = &'a [(Value, Span)];
 
 impl Lowerer<'_> {
     fn arity_error(&mut self, name: &str, expected: String, got: usize, span: Span) -> super::Fail {
-        self.error(
-            "E0202",
-            span,
-            format!("built-in function `{name}` expects {expected} argument(s), but got {got}"),
-        )
+        self.error("E0202", span, format!("built-in function `{name}` expects {expected} argument(s), but got {got}"))
     }
 
     fn exact(&mut self, name: &str, args: Args, n: usize, span: Span) -> LResult<()> {
-        if args.len() == n {
-            Ok(())
-        } else {
-            Err(self.arity_error(name, format!("exactly {n}"), args.len(), span))
-        }
+        if args.len() == n { Ok(()) } else { Err(self.arity_error(name, format!("exactly {n}"), args.len(), span)) }
     }
 
     fn between(&mut self, name: &str, args: Args, lo: usize, hi: usize, span: Span) -> LResult<()> {
@@ -35,11 +27,7 @@ impl Lowerer<'_> {
     }
 
     fn at_least(&mut self, name: &str, args: Args, n: usize, span: Span) -> LResult<()> {
-        if args.len() >= n {
-            Ok(())
-        } else {
-            Err(self.arity_error(name, format!("at least {n}"), args.len(), span))
-        }
+        if args.len() >= n { Ok(()) } else { Err(self.arity_error(name, format!("at least {n}"), args.len(), span)) }
     }
 
     fn even(&mut self, name: &str, args: Args, span: Span) -> LResult<()> {
@@ -49,27 +37,16 @@ impl Lowerer<'_> {
             Err(self.error(
                 "E0202",
                 span,
-                format!(
-                    "built-in function `{name}` expects an even number of arguments, but got {}",
-                    args.len()
-                ),
+                format!("built-in function `{name}` expects an even number of arguments, but got {}", args.len()),
             ))
         }
     }
 
     fn one(&mut self, kind: OpKind, operands: Vec<Value>, span: Span) -> LResult<Produced> {
-        Ok(Produced::One(
-            self.emit(kind, operands, Attrs::new(), span)?[0],
-        ))
+        Ok(Produced::One(self.emit(kind, operands, Attrs::new(), span)?[0]))
     }
 
-    fn typed(
-        &mut self,
-        kind: OpKind,
-        operands: Vec<Value>,
-        types: Vec<Type>,
-        span: Span,
-    ) -> Produced {
+    fn typed(&mut self, kind: OpKind, operands: Vec<Value>, types: Vec<Type>, span: Span) -> Produced {
         let r = self.emit_typed(kind, operands, types, Attrs::new(), span);
         match r.len() {
             0 => Produced::None,
@@ -103,13 +80,7 @@ impl Lowerer<'_> {
     }
 
     /// Lowers a call to a built-in; `args` are in parameter order.
-    pub(super) fn builtin(
-        &mut self,
-        name: &str,
-        args: Args,
-        _name_span: Span,
-        span: Span,
-    ) -> LResult<Produced> {
+    pub(super) fn builtin(&mut self, name: &str, args: Args, _name_span: Span, span: Span) -> LResult<Produced> {
         let v = |i: usize| args[i].0;
         let s = |i: usize| args[i].1;
         match name {
@@ -161,12 +132,7 @@ impl Lowerer<'_> {
                 let sparsity = self.cast_if(Type::F64, v(4), s(4));
                 let seed = self.cast_si64(v(5), s(5));
                 let ty = Type::matrix_of(self.ty(v(2)).value_type());
-                Ok(self.typed(
-                    OpKind::RandMatrix,
-                    vec![sz[0], sz[1], v(2), v(3), sparsity, seed],
-                    vec![ty],
-                    span,
-                ))
+                Ok(self.typed(OpKind::RandMatrix, vec![sz[0], sz[1], v(2), v(3), sparsity, seed], vec![ty], span))
             }
             "sample" => {
                 self.exact(name, args, 4, span)?;
@@ -179,11 +145,7 @@ impl Lowerer<'_> {
             "seq" => {
                 self.between(name, args, 2, 3, span)?;
                 // The default step is si8 so that it never dominates from/to in type promotion.
-                let inc = if args.len() == 3 {
-                    v(2)
-                } else {
-                    self.constant(Const::SI8(1), span)
-                };
+                let inc = if args.len() == 3 { v(2) } else { self.constant(Const::SI8(1), span) };
                 self.one(OpKind::Seq, vec![v(0), v(1), inc], span)
             }
             // ------------------------------------------------------------------ meta data
@@ -243,69 +205,20 @@ impl Lowerer<'_> {
             "outerGt" => self.binary_fn(name, OpKind::OuterGt, args, span),
             "outerGe" => self.binary_fn(name, OpKind::OuterGe, args, span),
             // ------------------------------------------------------------------ aggregation
-            "sum" => self.any_agg(
-                name,
-                [
-                    OpKind::SumAll,
-                    OpKind::SumRow,
-                    OpKind::SumCol,
-                    OpKind::SumGrp,
-                ],
-                args,
-                span,
-            ),
-            "aggMin" => self.any_agg(
-                name,
-                [
-                    OpKind::MinAll,
-                    OpKind::MinRow,
-                    OpKind::MinCol,
-                    OpKind::MinGrp,
-                ],
-                args,
-                span,
-            ),
-            "aggMax" => self.any_agg(
-                name,
-                [
-                    OpKind::MaxAll,
-                    OpKind::MaxRow,
-                    OpKind::MaxCol,
-                    OpKind::MaxGrp,
-                ],
-                args,
-                span,
-            ),
-            "mean" => self.any_agg(
-                name,
-                [
-                    OpKind::MeanAll,
-                    OpKind::MeanRow,
-                    OpKind::MeanCol,
-                    OpKind::MeanGrp,
-                ],
-                args,
-                span,
-            ),
-            "var" => self.any_agg(
-                name,
-                [
-                    OpKind::VarAll,
-                    OpKind::VarRow,
-                    OpKind::VarCol,
-                    OpKind::VarGrp,
-                ],
-                args,
-                span,
-            ),
+            "sum" => self.any_agg(name, [OpKind::SumAll, OpKind::SumRow, OpKind::SumCol, OpKind::SumGrp], args, span),
+            "aggMin" => {
+                self.any_agg(name, [OpKind::MinAll, OpKind::MinRow, OpKind::MinCol, OpKind::MinGrp], args, span)
+            }
+            "aggMax" => {
+                self.any_agg(name, [OpKind::MaxAll, OpKind::MaxRow, OpKind::MaxCol, OpKind::MaxGrp], args, span)
+            }
+            "mean" => {
+                self.any_agg(name, [OpKind::MeanAll, OpKind::MeanRow, OpKind::MeanCol, OpKind::MeanGrp], args, span)
+            }
+            "var" => self.any_agg(name, [OpKind::VarAll, OpKind::VarRow, OpKind::VarCol, OpKind::VarGrp], args, span),
             "stddev" => self.any_agg(
                 name,
-                [
-                    OpKind::StddevAll,
-                    OpKind::StddevRow,
-                    OpKind::StddevCol,
-                    OpKind::StddevGrp,
-                ],
+                [OpKind::StddevAll, OpKind::StddevRow, OpKind::StddevCol, OpKind::StddevGrp],
                 args,
                 span,
             ),
@@ -399,22 +312,13 @@ impl Lowerer<'_> {
             "affine" => {
                 self.exact(name, args, 3, span)?;
                 let ty = self.ty(v(0)).clone();
-                Ok(self.typed(
-                    OpKind::AffineForward,
-                    vec![v(0), v(1), v(2)],
-                    vec![ty],
-                    span,
-                ))
+                Ok(self.typed(OpKind::AffineForward, vec![v(0), v(1), v(2)], vec![ty], span))
             }
             "avg_pool2d" | "max_pool2d" => {
                 self.exact(name, args, 11, span)?;
                 let mut ops = vec![v(0)];
                 ops.extend(self.sizes(&args[1..]));
-                let kind = if name == "avg_pool2d" {
-                    OpKind::AvgPoolForward
-                } else {
-                    OpKind::MaxPoolForward
-                };
+                let kind = if name == "avg_pool2d" { OpKind::AvgPoolForward } else { OpKind::MaxPoolForward };
                 let ty = self.ty(v(0)).clone();
                 Ok(self.typed(kind, ops, vec![ty, Type::INDEX, Type::INDEX], span))
             }
@@ -435,20 +339,11 @@ impl Lowerer<'_> {
                 let mut ops = vec![v(0), v(1), bias];
                 ops.extend(self.sizes(&args[2..12]));
                 let ty = self.ty(v(0)).clone();
-                Ok(self.typed(
-                    OpKind::Conv2DForward,
-                    ops,
-                    vec![ty, Type::INDEX, Type::INDEX],
-                    span,
-                ))
+                Ok(self.typed(OpKind::Conv2DForward, ops, vec![ty, Type::INDEX, Type::INDEX], span))
             }
             "relu" | "softmax" => {
                 self.exact(name, args, 1, span)?;
-                let kind = if name == "relu" {
-                    OpKind::ReluForward
-                } else {
-                    OpKind::Softmax
-                };
+                let kind = if name == "relu" { OpKind::ReluForward } else { OpKind::Softmax };
                 let ty = self.ty(v(0)).clone();
                 Ok(self.typed(kind, vec![v(0)], vec![ty], span))
             }
@@ -456,12 +351,7 @@ impl Lowerer<'_> {
                 self.exact(name, args, 6, span)?;
                 let ty = self.ty(v(3)).clone();
                 let ops = args.iter().map(|a| a.0).collect();
-                Ok(self.typed(
-                    OpKind::BatchNorm2DBackward,
-                    ops,
-                    vec![ty.clone(), ty.clone(), ty],
-                    span,
-                ))
+                Ok(self.typed(OpKind::BatchNorm2DBackward, ops, vec![ty.clone(), ty.clone(), ty], span))
             }
             "conv2d_backward_filter" | "conv2d_backward_data" => {
                 self.exact(name, args, 14, span)?;
@@ -479,11 +369,8 @@ impl Lowerer<'_> {
                 self.exact(name, args, 12, span)?;
                 let mut ops = vec![v(0), v(1)];
                 ops.extend(self.sizes(&args[2..]));
-                let kind = if name == "avg_pool2d_backward" {
-                    OpKind::AvgPoolBackward
-                } else {
-                    OpKind::MaxPoolBackward
-                };
+                let kind =
+                    if name == "avg_pool2d_backward" { OpKind::AvgPoolBackward } else { OpKind::MaxPoolBackward };
                 let ty = self.ty(v(1)).clone();
                 Ok(self.typed(kind, ops, vec![ty], span))
             }
@@ -494,9 +381,7 @@ impl Lowerer<'_> {
                 let mut attrs = Attrs::new();
                 attrs.insert("sql".into(), Attr::Const(Const::Str(q)));
                 let ty = Type::Frame(FrameType::with_columns(vec![Some(ValueType::F64)]));
-                Ok(Produced::One(
-                    self.emit_typed(OpKind::Sql, vec![], vec![ty], attrs, span)[0],
-                ))
+                Ok(Produced::One(self.emit_typed(OpKind::Sql, vec![], vec![ty], attrs, span)[0]))
             }
             "registerView" => {
                 self.exact(name, args, 2, span)?;
@@ -515,23 +400,14 @@ impl Lowerer<'_> {
             }
             "innerJoin" | "semiJoin" => {
                 self.between(name, args, 4, 5, span)?;
-                let n = if args.len() == 5 {
-                    self.cast_si64(v(4), s(4))
-                } else {
-                    self.constant(Const::SI64(-1), span)
-                };
+                let n = if args.len() == 5 { self.cast_si64(v(4), s(4)) } else { self.constant(Const::SI64(-1), span) };
                 let ops = vec![v(0), v(1), v(2), v(3), n];
                 if name == "innerJoin" {
                     let ty = self.concat_frames(v(0), v(1));
                     Ok(self.typed(OpKind::InnerJoin, ops, vec![ty], span))
                 } else {
                     let frame = Type::Frame(FrameType::with_columns(vec![None]));
-                    Ok(self.typed(
-                        OpKind::SemiJoin,
-                        ops,
-                        vec![frame, Type::matrix_of(Some(ValueType::Index))],
-                        span,
-                    ))
+                    Ok(self.typed(OpKind::SemiJoin, ops, vec![frame, Type::matrix_of(Some(ValueType::Index))], span))
                 }
             }
             "fullOuterJoin" | "leftOuterJoin" | "antiJoin" => {
@@ -551,12 +427,7 @@ impl Lowerer<'_> {
                 self.exact(name, args, 5, span)?;
                 let frame = Type::Frame(FrameType::with_columns(vec![None, None]));
                 let ops = args.iter().map(|a| a.0).collect();
-                Ok(self.typed(
-                    OpKind::GroupJoin,
-                    ops,
-                    vec![frame, Type::matrix_of(Some(ValueType::Index))],
-                    span,
-                ))
+                Ok(self.typed(OpKind::GroupJoin, ops, vec![frame, Type::matrix_of(Some(ValueType::Index))], span))
             }
             "groupSum" => {
                 self.at_least(name, args, 3, span)?;
@@ -567,14 +438,9 @@ impl Lowerer<'_> {
                     "operand_segment_sizes".into(),
                     Attr::Array(vec![Attr::Int(1), Attr::Int(groups), Attr::Int(1)]),
                 );
-                attrs.insert(
-                    "agg_funcs".into(),
-                    Attr::Array(vec![Attr::Const(Const::Str("SUM".into()))]),
-                );
+                attrs.insert("agg_funcs".into(), Attr::Array(vec![Attr::Const(Const::Str("SUM".into()))]));
                 let ty = Type::Frame(FrameType::with_columns(vec![None; args.len() - 1]));
-                Ok(Produced::One(
-                    self.emit_typed(OpKind::Group, ops, vec![ty], attrs, span)[0],
-                ))
+                Ok(Produced::One(self.emit_typed(OpKind::Group, ops, vec![ty], attrs, span)[0]))
             }
             "setColLabels" => {
                 self.at_least(name, args, 2, span)?;
@@ -593,16 +459,10 @@ impl Lowerer<'_> {
             // ------------------------------------------------------------------ input/output
             "print" => {
                 self.between(name, args, 1, 3, span)?;
-                let newline = if args.len() >= 2 {
-                    self.cast_bool(v(1), s(1))
-                } else {
-                    self.constant(Const::Bool(true), span)
-                };
-                let err = if args.len() == 3 {
-                    self.cast_bool(v(2), s(2))
-                } else {
-                    self.constant(Const::Bool(false), span)
-                };
+                let newline =
+                    if args.len() >= 2 { self.cast_bool(v(1), s(1)) } else { self.constant(Const::Bool(true), span) };
+                let err =
+                    if args.len() == 3 { self.cast_bool(v(2), s(2)) } else { self.constant(Const::Bool(false), span) };
                 Ok(self.none(OpKind::Print, vec![v(0), newline, err], Attrs::new(), span))
             }
             "readMatrix" | "readFrame" => {
@@ -633,12 +493,7 @@ impl Lowerer<'_> {
                     _ => return Err(self.error("E0211", s(3), "invalid value type code")),
                 };
                 let addr = self.cast_if(Type::Scalar(ValueType::UI64), v(0), s(0));
-                Ok(self.typed(
-                    OpKind::ReceiveFromNumpy,
-                    vec![addr, v(1), v(2)],
-                    vec![Type::matrix_of(Some(vt))],
-                    span,
-                ))
+                Ok(self.typed(OpKind::ReceiveFromNumpy, vec![addr, v(1), v(2)], vec![Type::matrix_of(Some(vt))], span))
             }
             "saveDaphneLibResult" => {
                 self.exact(name, args, 1, span)?;
@@ -646,48 +501,26 @@ impl Lowerer<'_> {
             }
             "stop" => {
                 self.between(name, args, 0, 1, span)?;
-                let msg = if args.is_empty() {
-                    self.constant(Const::Str("unspecified reason".into()), span)
-                } else {
-                    v(0)
-                };
+                let msg =
+                    if args.is_empty() { self.constant(Const::Str("unspecified reason".into()), span) } else { v(0) };
                 Ok(self.none(OpKind::Stop, vec![msg], Attrs::new(), span))
             }
             "startProfiling" | "stopProfiling" => {
                 self.exact(name, args, 1, span)?;
-                let kind = if name == "startProfiling" {
-                    OpKind::StartProfiling
-                } else {
-                    OpKind::StopProfiling
-                };
+                let kind = if name == "startProfiling" { OpKind::StartProfiling } else { OpKind::StopProfiling };
                 Ok(self.none(kind, vec![v(0)], Attrs::new(), span))
             }
             "openFile" => {
                 self.exact(name, args, 1, span)?;
-                Ok(self.typed(
-                    OpKind::OpenFile,
-                    vec![v(0)],
-                    vec![Type::Opaque(Opaque::File)],
-                    span,
-                ))
+                Ok(self.typed(OpKind::OpenFile, vec![v(0)], vec![Type::Opaque(Opaque::File)], span))
             }
             "openDevice" => {
                 self.exact(name, args, 1, span)?;
-                Ok(self.typed(
-                    OpKind::OpenDevice,
-                    vec![v(0)],
-                    vec![Type::Opaque(Opaque::Target)],
-                    span,
-                ))
+                Ok(self.typed(OpKind::OpenDevice, vec![v(0)], vec![Type::Opaque(Opaque::Target)], span))
             }
             "openFileOnTarget" => {
                 self.exact(name, args, 2, span)?;
-                Ok(self.typed(
-                    OpKind::OpenFileOnTarget,
-                    vec![v(0), v(1)],
-                    vec![Type::Opaque(Opaque::Descriptor)],
-                    span,
-                ))
+                Ok(self.typed(OpKind::OpenFileOnTarget, vec![v(0), v(1)], vec![Type::Opaque(Opaque::Descriptor)], span))
             }
             "close" => {
                 self.exact(name, args, 1, span)?;
@@ -706,12 +539,7 @@ impl Lowerer<'_> {
             "recode" => {
                 self.exact(name, args, 2, span)?;
                 let op = self.cast_bool(v(1), s(1));
-                Ok(Produced::Many(self.emit(
-                    OpKind::Recode,
-                    vec![v(0), op],
-                    Attrs::new(),
-                    span,
-                )?))
+                Ok(Produced::Many(self.emit(OpKind::Recode, vec![v(0), op], Attrs::new(), span)?))
             }
             "bin" => {
                 if args.len() != 2 && args.len() != 4 {
@@ -746,18 +574,9 @@ impl Lowerer<'_> {
             "remove" => {
                 self.exact(name, args, 2, span)?;
                 let idx = self.cast_size(v(1), s(1));
-                Ok(Produced::Many(self.emit(
-                    OpKind::Remove,
-                    vec![v(0), idx],
-                    Attrs::new(),
-                    span,
-                )?))
+                Ok(Produced::Many(self.emit(OpKind::Remove, vec![v(0), idx], Attrs::new(), span)?))
             }
-            other => Err(self.error(
-                "E0201",
-                span,
-                format!("unknown built-in function `{other}`"),
-            )),
+            other => Err(self.error("E0201", span, format!("unknown built-in function `{other}`"))),
         }
     }
 
@@ -772,13 +591,7 @@ impl Lowerer<'_> {
     }
 
     /// `sum(X)`, `sum(X, axis)`, `sum(X, groupIds, numGroups)`.
-    fn any_agg(
-        &mut self,
-        name: &str,
-        kinds: [OpKind; 4],
-        args: Args,
-        span: Span,
-    ) -> LResult<Produced> {
+    fn any_agg(&mut self, name: &str, kinds: [OpKind; 4], args: Args, span: Span) -> LResult<Produced> {
         self.between(name, args, 1, 3, span)?;
         match args.len() {
             1 => self.one(kinds[0], vec![args[0].0], span),
@@ -788,21 +601,11 @@ impl Lowerer<'_> {
     }
 
     /// Axis 0 aggregates each row (one value per row), axis 1 each column, as in DAPHNE.
-    fn row_or_col_agg(
-        &mut self,
-        row: OpKind,
-        col: OpKind,
-        args: Args,
-        span: Span,
-    ) -> LResult<Produced> {
+    fn row_or_col_agg(&mut self, row: OpKind, col: OpKind, args: Args, span: Span) -> LResult<Produced> {
         let axis = match self.const_of(args[1].0).and_then(|c| c.as_i128()) {
             Some(a) => a,
             None => {
-                return Err(self.error(
-                    "E0211",
-                    args[1].1,
-                    "the axis of an aggregation must be a constant (0 or 1)",
-                ));
+                return Err(self.error("E0211", args[1].1, "the axis of an aggregation must be a constant (0 or 1)"));
             }
         };
         match axis {

@@ -16,16 +16,17 @@ impl Lowerer<'_> {
             Produced::Many(vs) => Err(self.error(
                 "E0212",
                 e.span,
-                format!(
-                    "this expression produces {} values where one is expected",
-                    vs.len()
-                ),
+                format!("this expression produces {} values where one is expected", vs.len()),
             )),
         }
     }
 
     /// Lowers an expression; calls may produce zero or several values.
     pub fn expr_any(&mut self, e: &Expr) -> LResult<Produced> {
+        crate::parser::grow_stack(|| self.expr_any_inner(e))
+    }
+
+    fn expr_any_inner(&mut self, e: &Expr) -> LResult<Produced> {
         let span = e.span;
         let one = |v: Value| Ok(Produced::One(v));
         match &e.kind {
@@ -36,11 +37,7 @@ impl Lowerer<'_> {
             ExprKind::Arg(name) => one(self.script_arg(name, span)?),
             ExprKind::Ident(name) => one(self.variable(name, span)?),
             ExprKind::Call { name, kernel, args } => self.call(name, kernel.as_deref(), args, span),
-            ExprKind::Cast {
-                data_type,
-                value_type,
-                arg,
-            } => one(self.cast_expr(*data_type, *value_type, arg, span)?),
+            ExprKind::Cast { data_type, value_type, arg } => one(self.cast_expr(*data_type, *value_type, arg, span)?),
             ExprKind::Index { obj, idx } => {
                 let o = self.expr(obj)?;
                 one(self.right_indexing(o, idx)?)
@@ -50,13 +47,7 @@ impl Lowerer<'_> {
                 if let Some(r) = rows {
                     let rv = self.expr(r)?;
                     let t = self.ty(o).clone();
-                    o = self.emit_typed(
-                        OpKind::FilterRow,
-                        vec![o, rv],
-                        vec![same_vt(&t)],
-                        Attrs::new(),
-                        r.span,
-                    )[0];
+                    o = self.emit_typed(OpKind::FilterRow, vec![o, rv], vec![same_vt(&t)], Attrs::new(), r.span)[0];
                 }
                 if let Some(c) = cols {
                     let cv = self.expr(c)?;
@@ -71,13 +62,7 @@ impl Lowerer<'_> {
                     UnaryOp::Minus => one(self.emit1(OpKind::EwMinus, vec![a], span)?),
                 }
             }
-            ExprKind::Binary {
-                op,
-                kernel,
-                lhs,
-                rhs,
-                op_span,
-            } => {
+            ExprKind::Binary { op, kernel, lhs, rhs, op_span } => {
                 let l = self.expr(lhs)?;
                 let r = self.expr(rhs)?;
                 let v = self.binary(*op, l, r, *op_span)?;
@@ -86,44 +71,25 @@ impl Lowerer<'_> {
                 }
                 one(v)
             }
-            ExprKind::Cond {
-                cond,
-                then_val,
-                else_val,
-            } => {
+            ExprKind::Cond { cond, then_val, else_val } => {
                 let c = self.expr(cond)?;
                 let t = self.expr(then_val)?;
                 let f = self.expr(else_val)?;
                 // Like DAPHNE's parser, do not reject mismatching branches here: inference decides.
-                let ty = self
-                    .infer(OpKind::Cond, &[c, t, f], &Attrs::new(), &[])
-                    .ok()
-                    .and_then(|mut t| t.pop());
-                one(self.emit_typed(
-                    OpKind::Cond,
-                    vec![c, t, f],
-                    vec![ty.unwrap_or(Type::Unknown)],
-                    Attrs::new(),
-                    span,
-                )[0])
+                let ty = self.infer(OpKind::Cond, &[c, t, f], &Attrs::new(), &[]).ok().and_then(|mut t| t.pop());
+                one(self.emit_typed(OpKind::Cond, vec![c, t, f], vec![ty.unwrap_or(Type::Unknown)], Attrs::new(), span)
+                    [0])
             }
-            ExprKind::Matrix { elems, shape } => {
-                one(self.matrix_literal(elems, shape.as_ref(), span)?)
-            }
+            ExprKind::Matrix { elems, shape } => one(self.matrix_literal(elems, shape.as_ref(), span)?),
             ExprKind::FrameCols(cols) => one(self.frame_cols_literal(cols, span)?),
-            ExprKind::FrameRows { labels, rows } => {
-                one(self.frame_rows_literal(labels, rows, span)?)
-            }
+            ExprKind::FrameRows { labels, rows } => one(self.frame_rows_literal(labels, rows, span)?),
             ExprKind::Error => Err(Fail),
         }
     }
 
     pub fn set_kernel_hint(&mut self, v: Value, kernel: &str) {
         if let Some(op) = self.m.defining_op(v) {
-            self.m.op_mut(op).attrs.insert(
-                "kernel_hint".into(),
-                Attr::Const(Const::Str(kernel.to_string())),
-            );
+            self.m.op_mut(op).attrs.insert("kernel_hint".into(), Attr::Const(Const::Str(kernel.to_string())));
         }
     }
 
@@ -158,11 +124,7 @@ impl Lowerer<'_> {
 
     fn int_literal(&mut self, digits: &str, suffix: &str, span: Span) -> LResult<Value> {
         let out_of_range = |this: &mut Self, ty: &str| {
-            this.error(
-                "E0206",
-                span,
-                format!("integer literal `{digits}{suffix}` is out of range for {ty}"),
-            )
+            this.error("E0206", span, format!("integer literal `{digits}{suffix}` is out of range for {ty}"))
         };
         let c = match suffix {
             "u" | "ull" => match digits.parse::<u64>() {
@@ -176,9 +138,7 @@ impl Lowerer<'_> {
             _ => match digits.parse::<i64>() {
                 Ok(v) => Const::SI64(v),
                 // 2^63 stands for the smallest si64 when negated, as in DAPHNE.
-                Err(_) if digits == "9223372036854775808" && suffix.is_empty() => {
-                    Const::SI64(i64::MIN)
-                }
+                Err(_) if digits == "9223372036854775808" && suffix.is_empty() => Const::SI64(i64::MIN),
                 Err(_) => return Err(out_of_range(self, "si64")),
             },
         };
@@ -192,22 +152,14 @@ impl Lowerer<'_> {
             match text.parse::<f32>() {
                 Ok(v) if v.is_finite() => Const::F32(v),
                 _ => {
-                    return Err(self.error(
-                        "E0206",
-                        span,
-                        format!("float literal `{text}f` is out of range for f32"),
-                    ));
+                    return Err(self.error("E0206", span, format!("float literal `{text}f` is out of range for f32")));
                 }
             }
         } else {
             match text.parse::<f64>() {
                 Ok(v) if v.is_finite() || special => Const::F64(v),
                 _ => {
-                    return Err(self.error(
-                        "E0206",
-                        span,
-                        format!("float literal `{text}` is out of range for f64"),
-                    ));
+                    return Err(self.error("E0206", span, format!("float literal `{text}` is out of range for f64")));
                 }
             }
         };
@@ -220,14 +172,10 @@ impl Lowerer<'_> {
         let Some(raw) = self.opts.args.get(name).cloned() else {
             let d = Diagnostic::error(
                 "E0205",
-                format!(
-                    "argument `{name}` referenced, but not provided as a command line argument"
-                ),
+                format!("argument `{name}` referenced, but not provided as a command line argument"),
             )
             .with_span(span)
-            .with_note(format!(
-                "pass it as `{name}=<value>` after the script, or with `--args {name}=<value>`"
-            ));
+            .with_note(format!("pass it as `{name}=<value>` after the script, or with `--args {name}=<value>`"));
             return Err(self.error_with(d));
         };
         let (negate, text) = match raw.strip_prefix('-') {
@@ -235,30 +183,16 @@ impl Lowerer<'_> {
             None => (false, raw.clone()),
         };
         let (tokens, lex_errors) = crate::lexer::lex(span.file, &text);
-        let lit = if lex_errors.is_empty() {
-            crate::parser::parse_literal(tokens)
-        } else {
-            None
-        };
+        let lit = if lex_errors.is_empty() { crate::parser::parse_literal(tokens) } else { None };
         let Some(lit) = lit else {
-            let d = Diagnostic::error(
-                "E0210",
-                format!("invalid literal value for argument `{name}`: {raw}"),
-            )
-            .with_span(span)
-            .with_note("strings must be quoted, e.g. name=\\\"text\\\" in the shell");
+            let d = Diagnostic::error("E0210", format!("invalid literal value for argument `{name}`: {raw}"))
+                .with_span(span)
+                .with_note("strings must be quoted, e.g. name=\\\"text\\\" in the shell");
             return Err(self.error_with(d));
         };
-        let lit = Expr {
-            kind: lit.kind,
-            span,
-        };
+        let lit = Expr { kind: lit.kind, span };
         let v = self.expr(&lit)?;
-        if negate {
-            self.emit1(OpKind::EwMinus, vec![v], span)
-        } else {
-            Ok(v)
-        }
+        if negate { self.emit1(OpKind::EwMinus, vec![v], span) } else { Ok(v) }
     }
 
     fn variable(&mut self, name: &str, span: Span) -> LResult<Value> {
@@ -268,11 +202,8 @@ impl Lowerer<'_> {
         if self.is_poisoned(name) {
             return Err(Fail);
         }
-        let mut d = Diagnostic::error(
-            "E0204",
-            format!("variable `{name}` referenced before assignment"),
-        )
-        .with_span(span);
+        let mut d =
+            Diagnostic::error("E0204", format!("variable `{name}` referenced before assignment")).with_span(span);
         if self.funcs.iter().any(|f| f.name == name) || crate::builtins::is_builtin(name) {
             d = d.with_note(format!("`{name}` is a function; call it as `{name}(...)`"));
         } else if let Some(s) = suggest(name, self.visible_names().iter().map(String::as_str)) {
@@ -335,6 +266,7 @@ impl Lowerer<'_> {
 
     /// `obj[rows, cols]`: rows first, then columns.
     pub fn right_indexing(&mut self, obj: Value, idx: &Indexing) -> LResult<Value> {
+        self.check_indexable(obj, idx.span)?;
         let mut o = obj;
         if let Some(r) = &idx.rows {
             o = self.index_axis(o, r, true, idx.span)?;
@@ -343,6 +275,20 @@ impl Lowerer<'_> {
             o = self.index_axis(o, c, false, idx.span)?;
         }
         Ok(o)
+    }
+
+    fn check_indexable(&mut self, obj: Value, span: Span) -> LResult<()> {
+        match self.ty(obj) {
+            Type::Matrix(_) | Type::Frame(_) | Type::Unknown => Ok(()),
+            other => {
+                let what = other.data_type_name();
+                Err(self.error(
+                    "E0207",
+                    span,
+                    format!("indexing is only allowed on matrices and frames, not on a {what}"),
+                ))
+            }
+        }
     }
 
     /// A range with both bounds absent (`X[:, ]`) selects everything, like no range at all.
@@ -368,11 +314,7 @@ impl Lowerer<'_> {
                 }
                 if pt.is_str() {
                     if rows || !self.ty(obj).is_frame() {
-                        return Err(self.error(
-                            "E0207",
-                            e.span,
-                            "cannot use right indexing with a label in this case",
-                        ));
+                        return Err(self.error("E0207", e.span, "cannot use right indexing with a label in this case"));
                     }
                     return Ok(self.emit(extract, vec![obj, pos], Attrs::new(), e.span)?[0]);
                 }
@@ -407,6 +349,7 @@ impl Lowerer<'_> {
 
     /// `obj[rows, cols] = ins`: returns the updated object (copy-on-write semantics).
     pub fn left_indexing(&mut self, obj: Value, ins: Value, idx: &Indexing) -> LResult<Value> {
+        self.check_indexable(obj, idx.span)?;
         let rows = idx.rows.as_ref().filter(|r| Self::range_given(r));
         let cols = idx.cols.as_ref().filter(|r| Self::range_given(r));
         match (rows, cols) {
@@ -421,19 +364,9 @@ impl Lowerer<'_> {
         }
     }
 
-    fn insert_axis(
-        &mut self,
-        obj: Value,
-        ins: Value,
-        r: &IndexRange,
-        rows: bool,
-        span: Span,
-    ) -> LResult<Value> {
-        let (insert, num) = if rows {
-            (OpKind::InsertRow, OpKind::NumRows)
-        } else {
-            (OpKind::InsertCol, OpKind::NumCols)
-        };
+    fn insert_axis(&mut self, obj: Value, ins: Value, r: &IndexRange, rows: bool, span: Span) -> LResult<Value> {
+        let (insert, num) =
+            if rows { (OpKind::InsertRow, OpKind::NumRows) } else { (OpKind::InsertCol, OpKind::NumCols) };
         let (lo, hi) = match r {
             IndexRange::Single(e) => {
                 let pos = self.expr(e)?;
@@ -446,11 +379,7 @@ impl Lowerer<'_> {
                     ));
                 }
                 if pt.is_str() {
-                    return Err(self.error(
-                        "E0207",
-                        e.span,
-                        "left indexing by label is not supported yet",
-                    ));
+                    return Err(self.error("E0207", e.span, "left indexing by label is not supported yet"));
                 }
                 let lo = self.cast_si64(pos, e.span);
                 let one = self.constant(Const::SI64(1), e.span);
@@ -529,13 +458,7 @@ impl Lowerer<'_> {
         }
         let col = self.column_from_values(&values, span)?;
         let ty = Type::matrix_of(self.ty(col).value_type());
-        Ok(self.emit_typed(
-            OpKind::Reshape,
-            vec![col, rows, cols],
-            vec![ty],
-            Attrs::new(),
-            span,
-        )[0])
+        Ok(self.emit_typed(OpKind::Reshape, vec![col, rows, cols], vec![ty], Attrs::new(), span)[0])
     }
 
     /// Builds an n x 1 matrix from scalar values: a `daphne.matrixConstant` holding the values
@@ -548,10 +471,7 @@ impl Lowerer<'_> {
                 return Err(self.error(
                     "E0213",
                     *s,
-                    format!(
-                        "matrix literal elements must be scalars, but this is a {}",
-                        t.data_type_name()
-                    ),
+                    format!("matrix literal elements must be scalars, but this is a {}", t.data_type_name()),
                 ));
             };
             vt = Some(vt.map_or(evt, |x| x.most_general(evt)));
@@ -560,11 +480,7 @@ impl Lowerer<'_> {
             return Err(self.error("E0213", span, "empty matrix literals are not supported"));
         };
         if vt == ValueType::Str && values.iter().any(|(v, _)| !self.ty(*v).is_str()) {
-            return Err(self.error(
-                "E0213",
-                span,
-                "a matrix literal cannot mix strings and numbers",
-            ));
+            return Err(self.error("E0213", span, "a matrix literal cannot mix strings and numbers"));
         }
         let mut cells = Vec::with_capacity(values.len());
         let mut dynamic = Vec::new();
@@ -577,12 +493,7 @@ impl Lowerer<'_> {
                 }
             }
         }
-        let dense = DenseAttr {
-            vt,
-            rows: values.len() as u64,
-            cols: 1,
-            values: cells,
-        };
+        let dense = DenseAttr { vt, rows: values.len() as u64, cols: 1, values: cells };
         let mut attrs = Attrs::new();
         attrs.insert("value".into(), Attr::Dense(dense));
         let mut col = self.emit(OpKind::MatrixConstant, vec![], attrs, span)?[0];
@@ -590,17 +501,10 @@ impl Lowerer<'_> {
         for i in dynamic {
             let (v, s) = values[i];
             let v = self.cast_if(Type::Scalar(vt), v, s);
-            let cell =
-                self.emit_typed(OpKind::Cast, vec![v], vec![mat_ty.clone()], Attrs::new(), s)[0];
+            let cell = self.emit_typed(OpKind::Cast, vec![v], vec![mat_ty.clone()], Attrs::new(), s)[0];
             let lo = self.constant(Const::SI64(i as i64), s);
             let hi = self.constant(Const::SI64(i as i64 + 1), s);
-            col = self.emit_typed(
-                OpKind::InsertRow,
-                vec![col, cell, lo, hi],
-                vec![mat_ty.clone()],
-                Attrs::new(),
-                s,
-            )[0];
+            col = self.emit_typed(OpKind::InsertRow, vec![col, cell, lo, hi], vec![mat_ty.clone()], Attrs::new(), s)[0];
         }
         Ok(col)
     }
@@ -612,18 +516,10 @@ impl Lowerer<'_> {
             let lv = self.expr(l)?;
             let cv = self.expr(c)?;
             if !self.ty(lv).is_str() {
-                return Err(self.error(
-                    "E0213",
-                    l.span,
-                    "labels for frame literals must be strings",
-                ));
+                return Err(self.error("E0213", l.span, "labels for frame literals must be strings"));
             }
             if !self.ty(cv).is_matrix() {
-                return Err(self.error(
-                    "E0213",
-                    c.span,
-                    "columns for frame literals must be matrices",
-                ));
+                return Err(self.error("E0213", c.span, "columns for frame literals must be matrices"));
             }
             labels.push(lv);
             columns.push(cv);
@@ -636,12 +532,7 @@ impl Lowerer<'_> {
         Ok(self.emit(OpKind::CreateFrame, operands, Attrs::new(), span)?[0])
     }
 
-    fn frame_rows_literal(
-        &mut self,
-        labels: &[Expr],
-        rows: &[Vec<Expr>],
-        span: Span,
-    ) -> LResult<Value> {
+    fn frame_rows_literal(&mut self, labels: &[Expr], rows: &[Vec<Expr>], span: Span) -> LResult<Value> {
         if labels.is_empty() || rows.is_empty() {
             return Err(self.error("E0213", span, "empty frame literals are not supported"));
         }
@@ -649,25 +540,15 @@ impl Lowerer<'_> {
         for l in labels {
             let lv = self.expr(l)?;
             if !self.ty(lv).is_str() {
-                return Err(self.error(
-                    "E0213",
-                    l.span,
-                    "labels for frame literals must be strings",
-                ));
+                return Err(self.error("E0213", l.span, "labels for frame literals must be strings"));
             }
             label_values.push(lv);
         }
         let mut columns: Vec<Vec<(Value, Span)>> = vec![Vec::new(); labels.len()];
         for row in rows {
             if row.len() != labels.len() {
-                let row_span = row
-                    .first()
-                    .map_or(span, |f| f.span.to(row.last().map_or(f.span, |l| l.span)));
-                return Err(self.error(
-                    "E0213",
-                    row_span,
-                    "size of row does not match the number of labels",
-                ));
+                let row_span = row.first().map_or(span, |f| f.span.to(row.last().map_or(f.span, |l| l.span)));
+                return Err(self.error("E0213", row_span, "size of row does not match the number of labels"));
             }
             for (j, e) in row.iter().enumerate() {
                 let v = self.expr(e)?;

@@ -3,7 +3,7 @@
 //! (keyword arguments are reordered to parameter order), and early returns inside `if` are turned
 //! into an `scf.if` that yields the returned values, as DAPHNE does.
 
-use super::{LResult, Lowerer, Produced, describe_type};
+use super::{LResult, Lowerer, Produced};
 use crate::ast::*;
 use crate::builtins::{self, suggest};
 use daphne_ir::diag::{Diagnostic, Severity, Span};
@@ -25,21 +25,13 @@ pub struct UserFunc {
 impl Lowerer<'_> {
     pub(super) fn func_def(&mut self, f: &FuncDef, span: Span) -> LResult<()> {
         if self.in_function || self.scope_depth() > 1 {
-            return Err(self.error(
-                "E0208",
-                f.name.span,
-                "functions can only be defined at top level",
-            ));
+            return Err(self.error("E0208", f.name.span, "functions can only be defined at top level"));
         }
         let mut param_types = Vec::new();
         let mut params: Vec<String> = Vec::new();
         for p in &f.params {
             if params.contains(&p.name.name) {
-                return Err(self.error(
-                    "E0208",
-                    p.name.span,
-                    format!("parameter `{}` is used twice", p.name.name),
-                ));
+                return Err(self.error("E0208", p.name.span, format!("parameter `{}` is used twice", p.name.name)));
             }
             params.push(p.name.name.clone());
             param_types.push(match &p.ty {
@@ -48,11 +40,7 @@ impl Lowerer<'_> {
             });
         }
         let declared = match &f.results {
-            Some(tys) => Some(
-                tys.iter()
-                    .map(|t| self.type_ann(t))
-                    .collect::<LResult<Vec<_>>>()?,
-            ),
+            Some(tys) => Some(tys.iter().map(|t| self.type_ann(t)).collect::<LResult<Vec<_>>>()?),
             None => None,
         };
         self.func_counter += 1;
@@ -108,8 +96,8 @@ impl Lowerer<'_> {
                             format!(
                                 "function `{}` returns a different type for return value #{i} than specified in the definition ({} vs. {})",
                                 f.name.name,
-                                describe_type(a_t),
-                                describe_type(d_t)
+                                a_t.dsl_name(),
+                                d_t.dsl_name()
                             ),
                         ));
                     }
@@ -122,8 +110,7 @@ impl Lowerer<'_> {
         self.terminate(body_block, OpKind::Return, values, &result_types, ret_span);
         self.block = saved_block;
         let loc = self.loc(span);
-        self.m
-            .create_func(&symbol, entry, result_types.clone(), loc);
+        self.m.create_func(&symbol, entry, result_types.clone(), loc);
         if declared.is_none() {
             info.result_types = result_types;
             self.funcs.push(info);
@@ -134,14 +121,8 @@ impl Lowerer<'_> {
     fn type_ann(&mut self, t: &TypeAnn) -> LResult<Type> {
         match t {
             TypeAnn::Value { value_type, .. } => Ok(Type::Scalar(*value_type)),
-            TypeAnn::Data {
-                data_type: "matrix",
-                value_type,
-                ..
-            } => Ok(Type::matrix_of(*value_type)),
-            TypeAnn::Data {
-                data_type, span, ..
-            } => Err(self.error(
+            TypeAnn::Data { data_type: "matrix", value_type, .. } => Ok(Type::matrix_of(*value_type)),
+            TypeAnn::Data { data_type, span, .. } => Err(self.error(
                 "E0208",
                 *span,
                 format!("unsupported data type for function arguments and results: {data_type}"),
@@ -158,11 +139,8 @@ impl Lowerer<'_> {
                     if let Some(next) = stmts.get(i + 1) {
                         self.diags.push(Diagnostic {
                             severity: Severity::Warning,
-                            ..Diagnostic::error(
-                                "W0001",
-                                "statements after `return` are never executed and are ignored",
-                            )
-                            .with_span(next.span)
+                            ..Diagnostic::error("W0001", "statements after `return` are never executed and are ignored")
+                                .with_span(next.span)
                         });
                     }
                     let mut values = Vec::new();
@@ -171,18 +149,8 @@ impl Lowerer<'_> {
                     }
                     return Ok(Some((values, s.span)));
                 }
-                StmtKind::If {
-                    cond,
-                    then_branch,
-                    else_branch,
-                } if contains_return(s) => {
-                    return self.returning_if(
-                        cond,
-                        then_branch,
-                        else_branch.as_deref(),
-                        &stmts[i + 1..],
-                        s.span,
-                    );
+                StmtKind::If { cond, then_branch, else_branch } if contains_return(s) => {
+                    return self.returning_if(cond, then_branch, else_branch.as_deref(), &stmts[i + 1..], s.span);
                 }
                 StmtKind::Block(inner) if contains_return(s) => {
                     let mut all: Vec<Stmt> = inner.clone();
@@ -222,10 +190,7 @@ impl Lowerer<'_> {
         let c = self.cast_bool(c, cond.span);
         let branch = |b: Option<&Stmt>| -> Vec<Stmt> {
             let mut stmts: Vec<Stmt> = match b {
-                Some(Stmt {
-                    kind: StmtKind::Block(inner),
-                    ..
-                }) => inner.clone(),
+                Some(Stmt { kind: StmtKind::Block(inner), .. }) => inner.clone(),
                 Some(other) => vec![other.clone()],
                 None => Vec::new(),
             };
@@ -272,26 +237,18 @@ impl Lowerer<'_> {
                     "E0214",
                     span,
                     format!(
-                        "the branches of this `if` return values of different types ({tt} and {et})"
+                        "the branches of this `if` return values of different types ({} and {})",
+                        tt.dsl_name(),
+                        et.dsl_name()
                     ),
                 ));
             }
-            types.push(if tt == et {
-                tt
-            } else {
-                tt.common_info(&et).unwrap_or(Type::Unknown)
-            });
+            types.push(if tt == et { tt } else { tt.common_info(&et).unwrap_or(Type::Unknown) });
         }
         let (then_vals, else_vals) = (then_vals.clone(), else_vals.clone());
         self.terminate(blocks[0].1, OpKind::Yield, then_vals, &types, span);
         self.terminate(blocks[1].1, OpKind::Yield, else_vals, &types, span);
-        let values = self.structured_op(
-            OpKind::If,
-            vec![c],
-            types,
-            vec![blocks[0].0, blocks[1].0],
-            span,
-        );
+        let values = self.structured_op(OpKind::If, vec![c], types, vec![blocks[0].0, blocks[1].0], span);
         Ok(Some((values, span)))
     }
 
@@ -314,16 +271,14 @@ impl Lowerer<'_> {
         for a in args {
             values.push(self.expr(&a.value)?);
         }
-        let overloads: Vec<UserFunc> = self
-            .funcs
-            .iter()
-            .filter(|f| f.name == fname)
-            .cloned()
-            .collect();
+        let overloads: Vec<UserFunc> = self.funcs.iter().filter(|f| f.name == fname).cloned().collect();
         if !overloads.is_empty() {
             return self.call_user(fname, &overloads, args, values, kernel, name.span, span);
         }
         if !builtins::is_builtin(fname) {
+            if self.failed_funcs.contains(fname) {
+                return Err(super::Fail);
+            }
             let mut d = Diagnostic::error("E0201", format!("unknown function `{fname}`"))
                 .with_span(name.span)
                 .with_label("not a built-in function and not defined before this call");
@@ -347,10 +302,7 @@ impl Lowerer<'_> {
                         format!("built-in function `{fname}` does not support named arguments"),
                     ));
                 }
-                values
-                    .into_iter()
-                    .zip(args.iter().map(|a| a.value.span))
-                    .collect()
+                values.into_iter().zip(args.iter().map(|a| a.value.span)).collect()
             }
         };
         let produced = self.builtin(fname, &ordered, name.span, span)?;
@@ -364,10 +316,10 @@ impl Lowerer<'_> {
                 }
                 Produced::None => {
                     if let Some(&op) = self.m.block_ops(self.block).last() {
-                        self.m.op_mut(op).attrs.insert(
-                            "kernel_hint".into(),
-                            Attr::Const(daphne_ir::Const::Str(k.to_string())),
-                        );
+                        self.m
+                            .op_mut(op)
+                            .attrs
+                            .insert("kernel_hint".into(), Attr::Const(daphne_ir::Const::Str(k.to_string())));
                     }
                 }
             }
@@ -387,58 +339,34 @@ impl Lowerer<'_> {
         span: Span,
     ) -> LResult<Produced> {
         let has_named = args.iter().any(|a| a.name.is_some());
-        let arity_match: Vec<&UserFunc> = overloads
-            .iter()
-            .filter(|f| f.params.len() == args.len())
-            .collect();
+        let arity_match: Vec<&UserFunc> = overloads.iter().filter(|f| f.params.len() == args.len()).collect();
         let ordered: Vec<(Value, Span)> = if has_named {
             let Some(first) = arity_match.first() else {
                 return Err(self.error(
                     "E0202",
                     span,
-                    format!(
-                        "no definition of function `{fname}` takes {} arguments",
-                        args.len()
-                    ),
+                    format!("no definition of function `{fname}` takes {} arguments", args.len()),
                 ));
             };
             let params = first.params.clone();
             let param_refs: Vec<&str> = params.iter().map(String::as_str).collect();
             self.order_args_dyn(fname, &param_refs, param_refs.len(), args, values, span)?
         } else {
-            values
-                .into_iter()
-                .zip(args.iter().map(|a| a.value.span))
-                .collect()
+            values.into_iter().zip(args.iter().map(|a| a.value.span)).collect()
         };
         let arg_types: Vec<Type> = ordered.iter().map(|(v, _)| self.ty(*v).clone()).collect();
         let found = overloads.iter().find(|f| {
             f.param_types.len() == arg_types.len()
-                && f.param_types
-                    .iter()
-                    .zip(&arg_types)
-                    .all(|(p, a)| param_compatible(p, a))
+                && f.param_types.iter().zip(&arg_types).all(|(p, a)| param_compatible(p, a))
         });
         let Some(func) = found.cloned() else {
             let options: Vec<String> = overloads
                 .iter()
                 .map(|f| {
-                    format!(
-                        "{}({})",
-                        f.name,
-                        f.param_types
-                            .iter()
-                            .map(|t| t.to_string())
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    )
+                    format!("{}({})", f.name, f.param_types.iter().map(Type::dsl_name).collect::<Vec<_>>().join(", "))
                 })
                 .collect();
-            let given = arg_types
-                .iter()
-                .map(|t| t.to_string())
-                .collect::<Vec<_>>()
-                .join(", ");
+            let given = arg_types.iter().map(Type::dsl_name).collect::<Vec<_>>().join(", ");
             return Err(self.error(
                 "E0202",
                 name_span,
@@ -458,13 +386,7 @@ impl Lowerer<'_> {
         let operands: Vec<Value> = ordered.into_iter().map(|(v, _)| v).collect();
         let mut attrs = Attrs::new();
         attrs.insert("callee".into(), Attr::Symbol(func.symbol.clone()));
-        let results = self.emit_typed(
-            OpKind::GenericCall,
-            operands,
-            func.result_types.clone(),
-            attrs,
-            span,
-        );
+        let results = self.emit_typed(OpKind::GenericCall, operands, func.result_types.clone(), attrs, span);
         Ok(match results.len() {
             0 => Produced::None,
             1 => Produced::One(results[0]),
@@ -478,10 +400,7 @@ impl Lowerer<'_> {
             return Err(self.error(
                 "E0202",
                 span,
-                format!(
-                    "built-in function `map` expects exactly 2 argument(s), but got {}",
-                    args.len()
-                ),
+                format!("built-in function `map` expects exactly 2 argument(s), but got {}", args.len()),
             ));
         }
         let (data_arg, udf_arg) = match (&args[0].name, &args[1].name) {
@@ -507,25 +426,19 @@ impl Lowerer<'_> {
         let func = self
             .funcs
             .iter()
-            .find(|f| {
-                f.name == *udf && f.params.len() == 1 && param_compatible(&f.param_types[0], &elem)
-            })
+            .find(|f| f.name == *udf && f.params.len() == 1 && param_compatible(&f.param_types[0], &elem))
             .cloned();
         let Some(func) = func else {
             return Err(self.error(
                 "E0201",
                 udf_arg.value.span,
-                format!(
-                    "no definition of function `{udf}` with one parameter of type {elem} found"
-                ),
+                format!("no definition of function `{udf}` with one parameter of type {} found", elem.dsl_name()),
             ));
         };
         let mut attrs = Attrs::new();
         attrs.insert("func".into(), Attr::Symbol(func.symbol));
         let ty = self.ty(x).clone();
-        Ok(Produced::One(
-            self.emit_typed(OpKind::Map, vec![x], vec![ty], attrs, span)[0],
-        ))
+        Ok(Produced::One(self.emit_typed(OpKind::Map, vec![x], vec![ty], attrs, span)[0]))
     }
 
     fn order_args(
@@ -557,11 +470,7 @@ impl Lowerer<'_> {
             return Err(self.error(
                 "E0202",
                 span,
-                format!(
-                    "function `{fname}` expects at most {} arguments, but got {}",
-                    params.len(),
-                    args.len()
-                ),
+                format!("function `{fname}` expects at most {} arguments, but got {}", params.len(), args.len()),
             ));
         }
         let mut slots: Vec<Option<(Value, Span)>> = vec![None; params.len()];
@@ -574,9 +483,7 @@ impl Lowerer<'_> {
                         return Err(self.error(
                             "E0203",
                             a.value.span,
-                            format!(
-                                "positional argument follows keyword argument in call to `{fname}`"
-                            ),
+                            format!("positional argument follows keyword argument in call to `{fname}`"),
                         ));
                     }
                     slots[positional] = Some((v, a.value.span));
@@ -587,10 +494,7 @@ impl Lowerer<'_> {
                     let Some(idx) = params.iter().position(|p| *p == n.name) else {
                         let mut d = Diagnostic::error(
                             "E0203",
-                            format!(
-                                "unknown keyword argument `{}` for function `{fname}`",
-                                n.name
-                            ),
+                            format!("unknown keyword argument `{}` for function `{fname}`", n.name),
                         )
                         .with_span(n.span);
                         d = d.with_note(format!("the parameters are: {}", params.join(", ")));
@@ -600,10 +504,7 @@ impl Lowerer<'_> {
                         return Err(self.error(
                             "E0203",
                             n.span,
-                            format!(
-                                "multiple values for argument `{}` in call to `{fname}`",
-                                n.name
-                            ),
+                            format!("multiple values for argument `{}` in call to `{fname}`", n.name),
                         ));
                     }
                     slots[idx] = Some((v, a.value.span));
@@ -615,10 +516,7 @@ impl Lowerer<'_> {
                 return Err(self.error(
                     "E0202",
                     span,
-                    format!(
-                        "missing value for argument `{}` in call to `{fname}`",
-                        params[0]
-                    ),
+                    format!("missing value for argument `{}` in call to `{fname}`", params[0]),
                 ));
             }
             return Ok(Vec::new());
@@ -631,10 +529,7 @@ impl Lowerer<'_> {
                     return Err(self.error(
                         "E0202",
                         span,
-                        format!(
-                            "missing value for argument `{}` in call to `{fname}`",
-                            params[i]
-                        ),
+                        format!("missing value for argument `{}` in call to `{fname}`", params[i]),
                     ));
                 }
                 None => {
@@ -670,11 +565,9 @@ fn contains_return(s: &Stmt) -> bool {
     match &s.kind {
         StmtKind::Return(_) => true,
         StmtKind::Block(stmts) => stmts.iter().any(contains_return),
-        StmtKind::If {
-            then_branch,
-            else_branch,
-            ..
-        } => contains_return(then_branch) || else_branch.as_deref().is_some_and(contains_return),
+        StmtKind::If { then_branch, else_branch, .. } => {
+            contains_return(then_branch) || else_branch.as_deref().is_some_and(contains_return)
+        }
         StmtKind::While { body, .. } | StmtKind::For { body, .. } => contains_return(body),
         _ => false,
     }
@@ -685,11 +578,9 @@ fn ends_with_return(s: &Stmt) -> bool {
     match &s.kind {
         StmtKind::Return(_) => true,
         StmtKind::Block(stmts) => stmts.last().is_some_and(ends_with_return),
-        StmtKind::If {
-            then_branch,
-            else_branch,
-            ..
-        } => ends_with_return(then_branch) && else_branch.as_deref().is_some_and(ends_with_return),
+        StmtKind::If { then_branch, else_branch, .. } => {
+            ends_with_return(then_branch) && else_branch.as_deref().is_some_and(ends_with_return)
+        }
         _ => false,
     }
 }

@@ -15,7 +15,7 @@ mod imports;
 use crate::ast::*;
 use daphne_ir::diag::{Diagnostic, SourceMap, Span};
 use daphne_ir::infer::{InferInput, infer_result_types};
-use daphne_ir::{Attr, Attrs, Block, Const, Loc, Module, OpKind, Type, Value, ValueType};
+use daphne_ir::{Attr, Attrs, Block, Const, Loc, Module, OpKind, Type, Value};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::PathBuf;
 
@@ -39,18 +39,10 @@ pub struct Lowered {
 }
 
 /// Lowers a parsed script (file `file` of the source map) into a module with `@main`.
-pub fn lower_script(
-    sources: &mut SourceMap,
-    file: u32,
-    script: &Script,
-    opts: &LowerOptions,
-) -> Lowered {
+pub fn lower_script(sources: &mut SourceMap, file: u32, script: &Script, opts: &LowerOptions) -> Lowered {
     let mut m = Module::new();
     let entry = m.create_block(&[]);
-    let script_path = sources
-        .file(file)
-        .map(|f| PathBuf::from(&f.name))
-        .unwrap_or_default();
+    let script_path = sources.file(file).map(|f| PathBuf::from(&f.name)).unwrap_or_default();
     let mut lw = Lowerer {
         m,
         sources,
@@ -59,6 +51,7 @@ pub fn lower_script(
         file_ids: HashMap::new(),
         scopes: vec![HashMap::new()],
         poisoned: HashSet::new(),
+        failed_funcs: HashSet::new(),
         block: entry,
         funcs: Vec::new(),
         func_counter: 0,
@@ -70,20 +63,12 @@ pub fn lower_script(
         // Errors are recorded as diagnostics; go on with the next statement.
         let _ = lw.stmt(stmt);
     }
-    let end = script.stmts.last().map_or(Span::new(file, 0, 0), |s| {
-        Span::new(file, s.span.end, s.span.end)
-    });
+    let end = script.stmts.last().map_or(Span::new(file, 0, 0), |s| Span::new(file, s.span.end, s.span.end));
     lw.emit_typed(OpKind::Return, vec![], vec![], Attrs::new(), end);
     let loc = lw.loc(Span::new(file, 0, 0));
     lw.m.create_func("main", entry, vec![], loc);
-    let has_errors = lw
-        .diags
-        .iter()
-        .any(|d| d.severity == daphne_ir::diag::Severity::Error);
-    Lowered {
-        module: if has_errors { None } else { Some(lw.m) },
-        diagnostics: lw.diags,
-    }
+    let has_errors = lw.diags.iter().any(|d| d.severity == daphne_ir::diag::Severity::Error);
+    Lowered { module: if has_errors { None } else { Some(lw.m) }, diagnostics: lw.diags }
 }
 
 /// A failed lowering step; its diagnostic has been recorded.
@@ -116,6 +101,8 @@ pub(crate) struct Lowerer<'a> {
     scopes: Vec<HashMap<String, Binding>>,
     /// Variables whose assignment failed: using them reports nothing more.
     poisoned: HashSet<String>,
+    /// Functions whose definition failed: calling them reports nothing more.
+    pub failed_funcs: HashSet<String>,
     /// Where new ops go.
     pub block: Block,
     pub funcs: Vec<UserFunc>,
@@ -131,8 +118,7 @@ impl Lowerer<'_> {
     // -------------------------------------------------------------------------------------
 
     pub fn error(&mut self, code: &'static str, span: Span, msg: impl Into<String>) -> Fail {
-        self.diags
-            .push(Diagnostic::error(code, msg).with_span(span));
+        self.diags.push(Diagnostic::error(code, msg).with_span(span));
         Fail
     }
 
@@ -145,10 +131,7 @@ impl Lowerer<'_> {
         let idx = match self.file_ids.get(&span.file) {
             Some(i) => *i,
             None => {
-                let name = self
-                    .sources
-                    .file(span.file)
-                    .map_or("<unknown>".to_string(), |f| f.name.clone());
+                let name = self.sources.file(span.file).map_or("<unknown>".to_string(), |f| f.name.clone());
                 let i = self.m.intern_file(&name);
                 self.file_ids.insert(span.file, i);
                 i
@@ -172,28 +155,16 @@ impl Lowerer<'_> {
         span: Span,
     ) -> Vec<Value> {
         let loc = self.loc(span);
-        let op = self
-            .m
-            .create_op(kind, operands, result_types, attrs, vec![], loc);
+        let op = self.m.create_op(kind, operands, result_types, attrs, vec![], loc);
         self.m.append_op(self.block, op);
         self.m.results(op).to_vec()
     }
 
     /// Appends an op with inferred result types; a type error becomes a diagnostic at `span`.
-    pub fn emit(
-        &mut self,
-        kind: OpKind,
-        operands: Vec<Value>,
-        attrs: Attrs,
-        span: Span,
-    ) -> LResult<Vec<Value>> {
+    pub fn emit(&mut self, kind: OpKind, operands: Vec<Value>, attrs: Attrs, span: Span) -> LResult<Vec<Value>> {
         let types = self.infer(kind, &operands, &attrs, &[]).map_err(|msg| {
             let what = kind.name().trim_start_matches("daphne.");
-            self.error(
-                "E0207",
-                span,
-                format!("invalid operand types for `{what}`: {msg}"),
-            )
+            self.error("E0207", span, format!("invalid operand types for `{what}`: {msg}"))
         })?;
         Ok(self.emit_typed(kind, operands, types, attrs, span))
     }
@@ -201,13 +172,7 @@ impl Lowerer<'_> {
     /// Appends a single-result op with inferred type.
     pub fn emit1(&mut self, kind: OpKind, operands: Vec<Value>, span: Span) -> LResult<Value> {
         let r = self.emit(kind, operands, Attrs::new(), span)?;
-        r.first().copied().ok_or_else(|| {
-            self.error(
-                "E0207",
-                span,
-                format!("`{}` produced no value", kind.name()),
-            )
-        })
+        r.first().copied().ok_or_else(|| self.error("E0207", span, format!("`{}` produced no value", kind.name())))
     }
 
     /// Infers result types, with `current` as the types for ops that keep theirs.
@@ -218,20 +183,9 @@ impl Lowerer<'_> {
         attrs: &Attrs,
         current: &[Type],
     ) -> Result<Vec<Type>, String> {
-        let types: Vec<Type> = operands
-            .iter()
-            .map(|v| self.m.value_type(*v).clone())
-            .collect();
+        let types: Vec<Type> = operands.iter().map(|v| self.m.value_type(*v).clone()).collect();
         let constant = |i: usize| operands.get(i).and_then(|v| self.const_of(*v));
-        infer_result_types(
-            kind,
-            &InferInput {
-                operands: &types,
-                attrs,
-                current,
-                constant: &constant,
-            },
-        )
+        infer_result_types(kind, &InferInput { operands: &types, attrs, current, constant: &constant })
     }
 
     pub fn constant(&mut self, c: Const, span: Span) -> Value {
@@ -308,10 +262,7 @@ impl Lowerer<'_> {
     /// outer scope), sorted by name.
     pub fn pop_scope(&mut self) -> BTreeMap<String, Binding> {
         let inner = self.scopes.pop().unwrap_or_default();
-        inner
-            .into_iter()
-            .filter(|(name, _)| self.lookup(name).is_some())
-            .collect()
+        inner.into_iter().filter(|(name, _)| self.lookup(name).is_some()).collect()
     }
 
     fn put_all(&mut self, bindings: BTreeMap<String, Binding>) {
@@ -325,21 +276,12 @@ impl Lowerer<'_> {
     }
 
     /// Replaces the symbol table (entering or leaving a function or an imported file).
-    pub fn swap_scopes(
-        &mut self,
-        scopes: Vec<HashMap<String, Binding>>,
-    ) -> Vec<HashMap<String, Binding>> {
+    pub fn swap_scopes(&mut self, scopes: Vec<HashMap<String, Binding>>) -> Vec<HashMap<String, Binding>> {
         std::mem::replace(&mut self.scopes, scopes)
     }
 
     pub fn bind_new(&mut self, name: &str, value: Value) {
-        self.put(
-            name,
-            Binding {
-                value,
-                read_only: false,
-            },
-        );
+        self.put(name, Binding { value, read_only: false });
     }
 
     /// Every variable name visible here (for suggestions).
@@ -356,6 +298,10 @@ impl Lowerer<'_> {
     // -------------------------------------------------------------------------------------
 
     pub fn stmt(&mut self, s: &Stmt) -> LResult<()> {
+        crate::parser::grow_stack(|| self.stmt_inner(s))
+    }
+
+    fn stmt_inner(&mut self, s: &Stmt) -> LResult<()> {
         match &s.kind {
             StmtKind::Block(stmts) => {
                 self.push_scope();
@@ -368,24 +314,12 @@ impl Lowerer<'_> {
             }
             StmtKind::Expr(e) => self.expr_any(e).map(|_| ()),
             StmtKind::Assign { targets, value } => self.assign(targets, value, s.span),
-            StmtKind::If {
-                cond,
-                then_branch,
-                else_branch,
-            } => self.if_stmt(cond, then_branch, else_branch.as_deref()),
-            StmtKind::While {
-                cond,
-                body,
-                do_while,
-            } => self.while_stmt(cond, body, *do_while, s.span),
-            StmtKind::For {
-                var,
-                from,
-                to,
-                step,
-                body,
-            } => self.for_stmt(var, from, to, step.as_ref(), body, s.span),
-            StmtKind::Func(f) => self.func_def(f, s.span),
+            StmtKind::If { cond, then_branch, else_branch } => self.if_stmt(cond, then_branch, else_branch.as_deref()),
+            StmtKind::While { cond, body, do_while } => self.while_stmt(cond, body, *do_while, s.span),
+            StmtKind::For { var, from, to, step, body } => self.for_stmt(var, from, to, step.as_ref(), body, s.span),
+            StmtKind::Func(f) => self.func_def(f, s.span).inspect_err(|_| {
+                self.failed_funcs.insert(f.name.name.clone());
+            }),
             StmtKind::Return(_) => Err(self.error(
                 "E0214",
                 s.span,
@@ -412,18 +346,10 @@ impl Lowerer<'_> {
         let values = match (targets.len(), produced) {
             (1, Produced::One(v)) => vec![v],
             (1, Produced::Many(_)) => {
-                return Err(self.error(
-                    "E0212",
-                    value.span,
-                    "trying to assign multiple results to a single variable",
-                ));
+                return Err(self.error("E0212", value.span, "trying to assign multiple results to a single variable"));
             }
             (_, Produced::None) => {
-                return Err(self.error(
-                    "E0212",
-                    value.span,
-                    "the right-hand side of the assignment produces no value",
-                ));
+                return Err(self.error("E0212", value.span, "the right-hand side of the assignment produces no value"));
             }
             (n, Produced::Many(vs)) if vs.len() == n => vs,
             (n, _) => {
@@ -449,11 +375,7 @@ impl Lowerer<'_> {
         let name = &target.name.name;
         let existing = self.lookup(name);
         if existing.is_some_and(|b| b.read_only) {
-            return Err(self.error(
-                "E0212",
-                target.name.span,
-                format!("trying to assign read-only variable `{name}`"),
-            ));
+            return Err(self.error("E0212", target.name.span, format!("trying to assign read-only variable `{name}`")));
         }
         let new_value = match &target.indexing {
             None => value,
@@ -468,22 +390,11 @@ impl Lowerer<'_> {
                 self.left_indexing(b.value, value, idx)?
             }
         };
-        self.put(
-            name,
-            Binding {
-                value: new_value,
-                read_only: false,
-            },
-        );
+        self.put(name, Binding { value: new_value, read_only: false });
         Ok(())
     }
 
-    fn if_stmt(
-        &mut self,
-        cond: &Expr,
-        then_branch: &Stmt,
-        else_branch: Option<&Stmt>,
-    ) -> LResult<()> {
+    fn if_stmt(&mut self, cond: &Expr, then_branch: &Stmt, else_branch: Option<&Stmt>) -> LResult<()> {
         let c = self.expr(cond)?;
         let c = self.cast_bool(c, cond.span);
         let outer = self.block;
@@ -518,15 +429,13 @@ impl Lowerer<'_> {
                     "E0214",
                     then_branch.span.to(else_branch.map_or(then_branch.span, |e| e.span)),
                     format!(
-                        "type of variable `{name}` after if-statement is ambiguous, could be either {tt} (then-branch) or {et} (else-branch)"
+                        "type of variable `{name}` after if-statement is ambiguous, could be either {} (then-branch) or {} (else-branch)",
+                        tt.dsl_name(),
+                        et.dsl_name()
                     ),
                 ));
             }
-            let ty = if tt == et {
-                tt
-            } else {
-                tt.common_info(&et).unwrap_or(Type::Unknown)
-            };
+            let ty = if tt == et { tt } else { tt.common_info(&et).unwrap_or(Type::Unknown) };
             then_vals.push(tv.value);
             else_vals.push(ev.value);
             types.push(ty);
@@ -534,34 +443,15 @@ impl Lowerer<'_> {
         let span = cond.span;
         self.terminate(then_block, OpKind::Yield, then_vals, &types, span);
         self.terminate(else_block, OpKind::Yield, else_vals, &types, span);
-        let results = self.structured_op(
-            OpKind::If,
-            vec![c],
-            types,
-            vec![then_block, else_block],
-            span,
-        );
+        let results = self.structured_op(OpKind::If, vec![c], types, vec![then_block, else_block], span);
         for (name, v) in names.iter().zip(results) {
-            self.put(
-                name,
-                Binding {
-                    value: v,
-                    read_only: false,
-                },
-            );
+            self.put(name, Binding { value: v, read_only: false });
         }
         Ok(())
     }
 
     /// Appends a terminator to `block`, casting the values to the expected types where needed.
-    fn terminate(
-        &mut self,
-        block: Block,
-        kind: OpKind,
-        values: Vec<Value>,
-        types: &[Type],
-        span: Span,
-    ) {
+    fn terminate(&mut self, block: Block, kind: OpKind, values: Vec<Value>, types: &[Type], span: Span) {
         let outer = self.block;
         self.block = block;
         let mut casted = Vec::with_capacity(values.len());
@@ -584,14 +474,9 @@ impl Lowerer<'_> {
         blocks: Vec<Block>,
         span: Span,
     ) -> Vec<Value> {
-        let regions = blocks
-            .into_iter()
-            .map(|b| self.m.create_region(&[b]))
-            .collect();
+        let regions = blocks.into_iter().map(|b| self.m.create_region(&[b])).collect();
         let loc = self.loc(span);
-        let op = self
-            .m
-            .create_op(kind, operands, types, Attrs::new(), regions, loc);
+        let op = self.m.create_op(kind, operands, types, Attrs::new(), regions, loc);
         self.m.append_op(self.block, op);
         self.m.results(op).to_vec()
     }
@@ -603,10 +488,7 @@ impl Lowerer<'_> {
         if let Some(v) = loop_var {
             assigned.insert(v.to_string());
         }
-        assigned
-            .into_iter()
-            .filter(|n| self.lookup(n).is_some())
-            .collect()
+        assigned.into_iter().filter(|n| self.lookup(n).is_some()).collect()
     }
 
     /// Generalizes loop-carried types until the body's results match its arguments (DAPHNE's
@@ -626,26 +508,21 @@ impl Lowerer<'_> {
                     "E0214",
                     span,
                     format!(
-                        "the data type (matrix, frame, scalar) of variable `{}` must not change inside a loop (from {t} to {p})",
-                        names[i]
+                        "the data type (matrix, frame, scalar) of variable `{}` must not change inside a loop (from {} to {})",
+                        names[i],
+                        t.dsl_name(),
+                        p.dsl_name()
                     ),
                 ));
             };
             new_types.push(merged);
         }
-        Ok(if new_types.as_slice() == types {
-            None
-        } else {
-            Some(new_types)
-        })
+        Ok(if new_types.as_slice() == types { None } else { Some(new_types) })
     }
 
     fn while_stmt(&mut self, cond: &Expr, body: &Stmt, do_while: bool, span: Span) -> LResult<()> {
         let names = self.carried_vars(body, None);
-        let inits: Vec<Value> = names
-            .iter()
-            .filter_map(|n| self.lookup(n).map(|b| b.value))
-            .collect();
+        let inits: Vec<Value> = names.iter().filter_map(|n| self.lookup(n).map(|b| b.value)).collect();
         let mut types: Vec<Type> = inits.iter().map(|v| self.ty(*v).clone()).collect();
         let outer = self.block;
         let errors_before = self.diags.len();
@@ -704,18 +581,13 @@ impl Lowerer<'_> {
                     self.terminate(before, OpKind::Condition, cond_operands, &cond_types, span);
                     self.terminate(after, OpKind::Yield, yielded, &types, span);
                     let inits = self.cast_all(&inits, &types, span);
-                    let results =
-                        self.structured_op(OpKind::While, inits, types, vec![before, after], span);
+                    let results = self.structured_op(OpKind::While, inits, types, vec![before, after], span);
                     self.bind_all(&names, results);
                     return Ok(());
                 }
             }
         }
-        Err(self.error(
-            "E0214",
-            span,
-            "the types of the loop's variables do not settle (internal limit reached)",
-        ))
+        Err(self.error("E0214", span, "the types of the loop's variables do not settle (internal limit reached)"))
     }
 
     fn for_stmt(
@@ -759,10 +631,7 @@ impl Lowerer<'_> {
         let st = self.cast_size(st, span);
 
         let names = self.carried_vars(body, Some(&var.name));
-        let inits: Vec<Value> = names
-            .iter()
-            .filter_map(|n| self.lookup(n).map(|b| b.value))
-            .collect();
+        let inits: Vec<Value> = names.iter().filter_map(|n| self.lookup(n).map(|b| b.value)).collect();
         let mut types: Vec<Type> = inits.iter().map(|v| self.ty(*v).clone()).collect();
         let outer = self.block;
         let errors_before = self.diags.len();
@@ -778,13 +647,7 @@ impl Lowerer<'_> {
             let iv = self.cast_si64(args[0], var.span);
             let loop_var = self.emit1(OpKind::EwMul, vec![iv, direction], var.span);
             if let Ok(lv) = loop_var {
-                self.put(
-                    &var.name,
-                    Binding {
-                        value: lv,
-                        read_only: true,
-                    },
-                );
+                self.put(&var.name, Binding { value: lv, read_only: true });
             }
             let _ = self.stmt(body);
             let yielded = self.current_values(&names);
@@ -802,45 +665,27 @@ impl Lowerer<'_> {
                     self.terminate(body_block, OpKind::Yield, yielded, &types, span);
                     let mut operands = vec![lb, ub, st];
                     operands.extend(self.cast_all(&inits, &types, span));
-                    let results =
-                        self.structured_op(OpKind::For, operands, types, vec![body_block], span);
+                    let results = self.structured_op(OpKind::For, operands, types, vec![body_block], span);
                     self.bind_all(&names, results);
                     return Ok(());
                 }
             }
         }
-        Err(self.error(
-            "E0214",
-            span,
-            "the types of the loop's variables do not settle (internal limit reached)",
-        ))
+        Err(self.error("E0214", span, "the types of the loop's variables do not settle (internal limit reached)"))
     }
 
     fn bind_all(&mut self, names: &[String], values: Vec<Value>) {
         for (n, v) in names.iter().zip(values) {
-            self.put(
-                n,
-                Binding {
-                    value: v,
-                    read_only: false,
-                },
-            );
+            self.put(n, Binding { value: v, read_only: false });
         }
     }
 
     fn current_values(&self, names: &[String]) -> Vec<Value> {
-        names
-            .iter()
-            .filter_map(|n| self.lookup(n).map(|b| b.value))
-            .collect()
+        names.iter().filter_map(|n| self.lookup(n).map(|b| b.value)).collect()
     }
 
     fn cast_all(&mut self, values: &[Value], types: &[Type], span: Span) -> Vec<Value> {
-        values
-            .iter()
-            .zip(types)
-            .map(|(v, t)| self.cast_if(t.clone(), *v, span))
-            .collect()
+        values.iter().zip(types).map(|(v, t)| self.cast_if(t.clone(), *v, span)).collect()
     }
 }
 
@@ -853,11 +698,7 @@ fn collect_assigned(s: &Stmt, out: &mut BTreeSet<String>) {
                 out.insert(t.name.name.clone());
             }
         }
-        StmtKind::If {
-            then_branch,
-            else_branch,
-            ..
-        } => {
+        StmtKind::If { then_branch, else_branch, .. } => {
             collect_assigned(then_branch, out);
             if let Some(e) = else_branch {
                 collect_assigned(e, out);
@@ -869,14 +710,5 @@ fn collect_assigned(s: &Stmt, out: &mut BTreeSet<String>) {
             collect_assigned(body, out);
         }
         StmtKind::Expr(_) | StmtKind::Func(_) | StmtKind::Return(_) | StmtKind::Import { .. } => {}
-    }
-}
-
-/// The value type named in a DaphneDSL type annotation, for messages.
-pub(crate) fn describe_type(t: &Type) -> String {
-    match t {
-        Type::Scalar(vt) => vt.dsl_name().to_string(),
-        Type::Matrix(m) => format!("matrix<{}>", m.vt.map_or("?", ValueType::dsl_name)),
-        other => other.data_type_name().to_string(),
     }
 }

@@ -1,0 +1,52 @@
+//! Helpers shared by the end-to-end tests: running the `daphne` binary on a fixture from the
+//! repository root (so paths in its output are stable) with a bounded wait.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+/// The repository root (where the fixtures' relative paths start).
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A fixture's path relative to the repository root, with `/` separators.
+pub fn rel(path: &Path) -> String {
+    path.strip_prefix(root()).unwrap_or(path).to_string_lossy().replace('\\', "/")
+}
+
+/// Script arguments from a fixture's first line, written as `// args: a=1 b="x"`.
+pub fn fixture_args(source: &str) -> Vec<String> {
+    source
+        .lines()
+        .next()
+        .and_then(|l| l.strip_prefix("// args:"))
+        .map(|rest| rest.split_whitespace().map(str::to_string).collect())
+        .unwrap_or_default()
+}
+
+/// Runs `daphne` with the given arguments from the repository root; fails the test if it does
+/// not finish within `timeout`.
+pub fn run_daphne(args: &[String], timeout: Duration) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_daphne"))
+        .current_dir(root())
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the daphne binary starts");
+    let start = Instant::now();
+    loop {
+        if child.try_wait().expect("waiting for daphne").is_some() {
+            return child.wait_with_output().expect("collecting daphne's output");
+        }
+        if start.elapsed() > timeout {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("daphne {args:?} did not finish within {timeout:?}");
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
