@@ -1,54 +1,32 @@
 //! The `daphne` command-line tool: reads a DaphneDSL script, compiles it through the stages of the
 //! pipeline (printing the IR after the stages named by `--explain`) and runs it.
 //!
-//! Exit codes follow DAPHNE: 0 success, 1 parse error (including bad command lines), 2 compiler
-//! error, 3 execution error.
+//! Exit codes follow DAPHNE: 0 success, 1 parse error (including bad command lines and
+//! configuration files), 2 compiler error, 3 execution error.
+
+mod cli;
+mod config;
 
 use clap::Parser;
+use cli::Cli;
 use daphne_frontend::LowerOptions;
-use daphne_ir::diag::{Severity, SourceMap};
+use daphne_ir::diag::{Diagnostic, Severity, SourceMap};
 use daphne_ir::{PrintOptions, print_module};
-use daphne_passes::stages::{self, STAGES};
+use daphne_passes::CompileOptions;
+use daphne_passes::manager::run_pipeline;
+use daphne_passes::stages::{self, Stage};
+use daphne_runtime::exec::{ExecError, ExecOptions, Executor, Output};
 use std::collections::BTreeMap;
 use std::io::Write;
-use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Instant;
 
 const PARSER_ERROR: u8 = 1;
 const COMPILER_ERROR: u8 = 2;
 const EXECUTION_ERROR: u8 = 3;
 
-#[derive(Parser, Debug)]
-#[command(
-    name = "daphne",
-    version,
-    about = "Compiles and runs a DaphneDSL script (a Rust implementation of DAPHNE).",
-    after_help = "Script arguments are given as name=value after the script, or with --args.\n\
-                  Examples:\n  daphne --explain parsing script.daph x=1 y=2.2 z=\\\"foo\\\"\n  \
-                  daphne --args x=1,y=2.2 script.daph z=\\\"foo\\\""
-)]
-struct Cli {
-    /// Print the IR after the given compiler stages to stderr (comma-separated, order irrelevant).
-    /// Keys: parsing, parsing_simplified, sql, property_inference, columnar, select_matrix_repr,
-    /// transfer_data_props, phy_op_selection, type_adaptation, vectorized, distributed,
-    /// obj_ref_mgnt, kernels, codegen, mlir_codegen_*, llvm. Only `parsing` exists yet; the
-    /// others are accepted and print nothing until their stage exists.
-    #[arg(long, value_name = "STAGES")]
-    explain: Vec<String>,
-
-    /// Script arguments as a comma-separated list of name=value pairs (e.g. `--args x=1,y=2.2`).
-    #[arg(long, value_name = "NAME=VALUE,...")]
-    args: Vec<String>,
-
-    /// The DaphneDSL script to run.
-    script: PathBuf,
-
-    /// Script arguments as name=value pairs, referenced in the script as `$name`.
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true, value_name = "NAME=VALUE")]
-    script_args: Vec<String>,
-}
-
 fn main() -> ExitCode {
+    let start = Instant::now();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
@@ -57,7 +35,7 @@ fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
-    match run(cli) {
+    match run(cli, start) {
         Ok(()) => ExitCode::SUCCESS,
         Err(code) => ExitCode::from(code),
     }
@@ -78,52 +56,127 @@ fn script_args(cli: &Cli) -> Result<BTreeMap<String, String>, String> {
     Ok(out)
 }
 
-fn run(cli: Cli) -> Result<(), u8> {
+/// When each high-level step started, for `--timing`.
+struct Timings {
+    start: Instant,
+    parsing: Instant,
+    compilation: Instant,
+    execution: Instant,
+}
+
+impl Timings {
+    /// DAPHNE's timing line (durations in seconds, printed as C++ streams print doubles).
+    fn report(&self) -> String {
+        let s = |a: Instant, b: Instant| daphne_runtime::format::fmt_g(b.duration_since(a).as_secs_f64());
+        let end = Instant::now();
+        format!(
+            "{{\"startup_seconds\": {}, \"parsing_seconds\": {}, \"compilation_seconds\": {}, \"execution_seconds\": {}, \"total_seconds\": {}}}",
+            s(self.start, self.parsing),
+            s(self.parsing, self.compilation),
+            s(self.compilation, self.execution),
+            s(self.execution, end),
+            s(self.start, end)
+        )
+    }
+}
+
+fn run(cli: Cli, start: Instant) -> Result<(), u8> {
     let fail = |msg: String| {
         eprintln!("daphne: {msg}");
         PARSER_ERROR
     };
-    let mut explain = Vec::new();
-    for value in &cli.explain {
-        explain.extend(stages::parse_explain(value).map_err(fail)?);
+    let user_config = match &cli.config {
+        Some(path) => config::read(path).map_err(fail)?,
+        None => config::UserConfig::default(),
+    };
+    let mut explain: Vec<&'static Stage> = Vec::new();
+    for value in cli.explain.iter().chain(&user_config.explain) {
+        for s in stages::parse_explain(value).map_err(fail)? {
+            if !explain.iter().any(|e| e.key == s.key) {
+                explain.push(s);
+            }
+        }
     }
     let args = script_args(&cli).map_err(fail)?;
     let name = cli.script.display().to_string();
     let text = std::fs::read_to_string(&cli.script).map_err(|e| fail(format!("cannot read script `{name}`: {e}")))?;
 
+    let parsing = Instant::now();
     let mut sources = SourceMap::new();
     let file = sources.add(name, text);
-    let opts = LowerOptions { args, ..LowerOptions::default() };
+    let opts = LowerOptions {
+        args,
+        import_default_dirs: user_config.import_default_dirs.clone(),
+        import_libraries: user_config.import_libraries.clone(),
+    };
     let out = daphne_frontend::compile(&mut sources, file, &opts);
-    let stderr = std::io::stderr();
-    let mut err = stderr.lock();
     for d in &out.diagnostics {
-        let _ = writeln!(err, "{}", sources.render(d));
+        eprintln!("{}", sources.render(d));
     }
-    let Some(module) = out.module else {
+    let Some(mut module) = out.module else {
         let n = out.diagnostics.iter().filter(|d| d.severity == Severity::Error).count();
-        let _ = writeln!(err, "daphne: {n} error{} while parsing", if n == 1 { "" } else { "s" });
+        eprintln!("daphne: {n} error{} while parsing", if n == 1 { "" } else { "s" });
         return Err(PARSER_ERROR);
     };
-    // The verifier runs after every stage in debug builds and tests (design.md, section 4).
-    if cfg!(debug_assertions) {
-        if let Err(e) = daphne_ir::verify(&module) {
-            let _ = writeln!(err, "daphne: internal error: the frontend produced invalid IR: {e}");
-            return Err(COMPILER_ERROR);
+
+    let compilation = Instant::now();
+    let compile_opts = CompileOptions {
+        select_matrix_repr: cli.select_matrix_repr.or(user_config.select_matrix_repr).unwrap_or(false),
+        sparsity_threshold: user_config.sparsity_threshold.unwrap_or(0.25),
+        ..CompileOptions::default()
+    };
+    let mut observer = |stage: &Stage, m: &daphne_ir::Module| {
+        if explain.iter().any(|s| s.key == stage.key) {
+            eprint!("{}\n{}", stage.header, print_module(m, PrintOptions::default()));
         }
-    }
-    for stage in STAGES {
-        if stage.implemented && explain.iter().any(|s| s.key == stage.key) {
-            let _ = write!(err, "{}\n{}", stage.header, print_module(&module, PrintOptions::default()));
+    };
+    if let Err(e) = run_pipeline(&mut module, &compile_opts, &mut observer) {
+        let code = if e.user_error { "E0401" } else { "E0400" };
+        let mut d = Diagnostic::error(code, e.to_string());
+        if let Some(span) = sources.span_of_loc(&e.loc, &module.files) {
+            d = d.with_span(span);
         }
+        eprintln!("{}", sources.render(&d));
+        return Err(COMPILER_ERROR);
     }
-    if explain.is_empty() {
-        let _ = writeln!(
-            err,
-            "daphne: the script compiled, but executing scripts is not implemented yet in this version \
-             (see the README's status table); use --explain parsing to see its IR"
-        );
-        return Err(EXECUTION_ERROR);
+
+    let execution = Instant::now();
+    if !cli.compile_only {
+        execute(&module, &sources)?;
+    }
+    if cli.timing {
+        eprintln!("{}", Timings { start, parsing, compilation, execution }.report());
     }
     Ok(())
+}
+
+/// Runs the compiled module; an execution error is reported with its DaphneDSL location.
+fn execute(module: &daphne_ir::Module, sources: &SourceMap) -> Result<(), u8> {
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let mut err_stream = std::io::stderr();
+    let result = {
+        let io = Output { out: &mut out, err: &mut err_stream };
+        let mut exec = Executor::new(module, io, &ExecOptions::default());
+        let r = exec.run_main();
+        exec.flush();
+        r
+    };
+    let _ = out.flush();
+    drop(out);
+    match result {
+        Ok(()) => Ok(()),
+        Err(e) => {
+            let (code, what) = match &e {
+                ExecError::Runtime { .. } => ("E0301", "execution error"),
+                ExecError::Stop { .. } => ("E0302", "the script called stop"),
+            };
+            let mut d = Diagnostic::error(code, format!("{what}: {}", e.message()));
+            if let Some(span) = sources.span_of_loc(e.loc(), &module.files) {
+                d = d.with_span(span);
+            }
+            eprintln!("{}", sources.render(&d));
+            Err(EXECUTION_ERROR)
+        }
+    }
 }

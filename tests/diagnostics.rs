@@ -12,7 +12,8 @@ fn broken_scripts_exit_1_with_diagnostics() {
     insta::glob!("fixtures/errors/*.daph", |path| {
         let source = std::fs::read_to_string(path).expect("fixture is readable");
         let shown = rel(path);
-        let mut args = vec!["--explain".to_string(), "parsing".to_string(), shown.clone()];
+        let mut args =
+            vec!["--compile-only".to_string(), "--explain".to_string(), "parsing".to_string(), shown.clone()];
         args.extend(fixture_args(&source));
         let out = run_daphne(&args, Duration::from_secs(30));
         let stderr = String::from_utf8(out.stderr).expect("stderr is UTF-8");

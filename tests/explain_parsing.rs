@@ -16,7 +16,7 @@ const HEADER: &str = "IR after parsing:\n";
 fn explain_parsing_prints_round_tripping_ir() {
     insta::glob!("fixtures/parsing/*.daph", |path| {
         let source = std::fs::read_to_string(path).expect("fixture is readable");
-        let mut args = vec!["--explain".to_string(), "parsing".to_string(), rel(path)];
+        let mut args = vec!["--compile-only".to_string(), "--explain".to_string(), "parsing".to_string(), rel(path)];
         args.extend(fixture_args(&source));
         let out = run_daphne(&args, Duration::from_secs(30));
         let stderr = String::from_utf8(out.stderr).expect("stderr is UTF-8");

@@ -1,6 +1,6 @@
 //! The stages of the compilation pipeline, named after DAPHNE's `--explain` keys, in pipeline
 //! order. Each stage says whether this implementation has it yet; `--explain` accepts every key
-//! (as DAPHNE does) and prints the IR only after stages that exist.
+//! (as DAPHNE does) and prints the IR only after stages that exist and run.
 
 /// One stage of the pipeline.
 #[derive(Debug)]
@@ -39,7 +39,7 @@ pub const STAGES: &[Stage] = &[
         key: "property_inference",
         header: "IR after inference:",
         description: "after function specialization and type/shape/property inference",
-        implemented: false,
+        implemented: true,
     },
     Stage {
         key: "columnar",
@@ -51,7 +51,7 @@ pub const STAGES: &[Stage] = &[
         key: "select_matrix_repr",
         header: "IR after selecting matrix representations:",
         description: "after choosing dense or sparse representations",
-        implemented: false,
+        implemented: true,
     },
     Stage {
         key: "transfer_data_props",

@@ -1,6 +1,21 @@
 //! The DAPHNE runtime: data objects (dense and CSR matrices, frames, scalars, lists), the kernels
-//! behind every DaphneIR op, the executor that runs a module, the multi-threaded vectorized engine,
-//! and the coordinator side of distributed execution.
+//! behind DaphneIR ops, and the executor that runs a module.
 //!
-//! Nothing is implemented here yet: local execution arrives with the "local execution" issue, the
-//! vectorized engine and the coordinator with the issues after it (see the README's status table).
+//! The vectorized engine and the coordinator side of distributed execution come with later issues
+//! (see the README's status table).
+
+pub mod csr;
+pub mod data;
+pub mod dense;
+pub mod elem;
+pub mod exec;
+pub mod format;
+pub mod frame;
+pub mod kernels;
+pub mod matrix;
+pub mod rng;
+
+pub use data::Data;
+pub use elem::Scalar;
+pub use frame::Frame;
+pub use matrix::{Csr, Dense, Matrix};

@@ -17,14 +17,18 @@ pub fn rel(path: &Path) -> String {
     path.strip_prefix(root()).unwrap_or(path).to_string_lossy().replace('\\', "/")
 }
 
-/// Script arguments from a fixture's first line, written as `// args: a=1 b="x"`.
-pub fn fixture_args(source: &str) -> Vec<String> {
+/// The value of a header line `// <key>: <value>` among a script's leading comment lines.
+pub fn header(source: &str, key: &str) -> Option<String> {
+    let prefix = format!("// {key}:");
     source
         .lines()
-        .next()
-        .and_then(|l| l.strip_prefix("// args:"))
-        .map(|rest| rest.split_whitespace().map(str::to_string).collect())
-        .unwrap_or_default()
+        .take_while(|l| l.starts_with("//") || l.starts_with('#'))
+        .find_map(|l| l.strip_prefix(&prefix).map(|v| v.trim().to_string()))
+}
+
+/// Script arguments from a fixture's header, written as `// args: a=1 b="x"`.
+pub fn fixture_args(source: &str) -> Vec<String> {
+    header(source, "args").map(|v| v.split_whitespace().map(str::to_string).collect()).unwrap_or_default()
 }
 
 /// Runs `daphne` with the given arguments from the repository root; fails the test if it does

@@ -1,0 +1,227 @@
+//! The inference pass (`property_inference` stage): refines the result types of every op from its
+//! operand types, and adds shapes, sparsity and symmetry to matrix types. Loops are inferred to a
+//! fix-point: a property that changes inside a loop body becomes unknown for the loop's variable
+//! (DAPHNE's rule), so the result describes every iteration.
+//!
+//! After this pass, a matrix type with known dimensions is exact: run-time values have them.
+
+pub mod properties;
+pub mod shape;
+
+use crate::{Changed, Pass, PassCx, PassError};
+use daphne_ir::infer::{InferInput, infer_result_types};
+use daphne_ir::ops::TypeRule;
+use daphne_ir::{Attr, Block, Const, MatrixType, Module, Op, OpKind, Type};
+
+pub struct InferencePass;
+
+const NAME: &str = "inference";
+
+impl Pass for InferencePass {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    fn run(&self, m: &mut Module, _cx: &mut PassCx<'_>) -> Result<Changed, PassError> {
+        for func in m.funcs() {
+            if let Some(entry) = m.op_block(func, 0) {
+                infer_block(m, entry)?;
+            }
+        }
+        Ok(Changed::Yes)
+    }
+}
+
+fn user_error(m: &Module, op: Op, message: String) -> PassError {
+    PassError { pass: NAME, loc: m.op(op).loc.clone(), message, user_error: true }
+}
+
+fn internal(m: &Module, op: Op, message: &str) -> PassError {
+    PassError { pass: NAME, loc: m.op(op).loc.clone(), message: message.to_string(), user_error: false }
+}
+
+/// The constant a value holds, if it is defined by `daphne.constant`.
+fn constant_of(m: &Module, v: daphne_ir::Value) -> Option<Const> {
+    let op = m.defining_op(v)?;
+    if m.kind(op) != OpKind::Constant {
+        return None;
+    }
+    m.attr(op, "value").and_then(Attr::as_const).cloned()
+}
+
+fn infer_block(m: &mut Module, b: Block) -> Result<(), PassError> {
+    for op in m.block_ops(b).to_vec() {
+        match m.kind(op) {
+            OpKind::If => infer_if(m, op)?,
+            OpKind::For => infer_for(m, op)?,
+            OpKind::While => infer_while(m, op)?,
+            OpKind::Func | OpKind::Return | OpKind::Yield | OpKind::Condition => {}
+            _ => infer_op(m, op)?,
+        }
+    }
+    Ok(())
+}
+
+/// Types, then shapes and properties, of one op's results.
+fn infer_op(m: &mut Module, op: Op) -> Result<(), PassError> {
+    let kind = m.kind(op);
+    let operands = m.operands(op).to_vec();
+    let types: Vec<Type> = operands.iter().map(|v| m.value_type(*v).clone()).collect();
+    let consts: Vec<Option<Const>> = operands.iter().map(|v| constant_of(m, *v)).collect();
+    let constant = |i: usize| consts.get(i).cloned().flatten();
+    let results = m.results(op).to_vec();
+    let current: Vec<Type> = results.iter().map(|v| m.value_type(*v).clone()).collect();
+    let attrs = m.op(op).attrs.clone();
+    let mut new_types = infer_result_types(
+        kind,
+        &InferInput { operands: &types, attrs: &attrs, current: &current, constant: &constant },
+    )
+    .map_err(|e| user_error(m, op, e))?;
+    if new_types.len() != results.len() {
+        return Err(internal(m, op, "type inference returned the wrong number of types"));
+    }
+    let shapes = shape::infer_shapes(
+        kind,
+        &shape::ShapeInput { operands: &types, constant: &constant, results: &new_types },
+        results.len(),
+    )
+    .map_err(|e| user_error(m, op, e))?;
+    let sparsity = properties::infer_sparsity(kind, &types, &constant, &attrs);
+    let symmetric = properties::infer_symmetric(kind, &types, &constant);
+    // Ops whose result types are given by their builder (calls, reads) keep what they have; for all
+    // others the inferred properties replace stale ones.
+    let keep = kind.info().rule == TypeRule::Keep;
+    for (i, t) in new_types.iter_mut().enumerate() {
+        let (rows, cols) = shapes.get(i).copied().unwrap_or(shape::UNKNOWN);
+        let pick = |old: Option<u64>, new: Option<u64>| if keep { old.or(new) } else { new };
+        match t {
+            Type::Matrix(mt) => {
+                *mt = MatrixType {
+                    rows: pick(mt.rows, rows),
+                    cols: pick(mt.cols, cols),
+                    vt: mt.vt,
+                    sparsity: if keep {
+                        mt.sparsity
+                    } else if i == 0 {
+                        sparsity
+                    } else {
+                        None
+                    },
+                    repr: match &current[i] {
+                        Type::Matrix(c) => c.repr,
+                        _ => mt.repr,
+                    },
+                    symmetric: if keep {
+                        mt.symmetric
+                    } else if i == 0 {
+                        symmetric
+                    } else {
+                        None
+                    },
+                };
+            }
+            Type::Frame(ft) => {
+                ft.rows = pick(ft.rows, rows);
+                ft.cols = pick(ft.cols, cols);
+            }
+            _ => {}
+        }
+    }
+    for (v, t) in results.iter().zip(new_types) {
+        m.set_value_type(*v, t);
+    }
+    Ok(())
+}
+
+fn operand_types(m: &Module, op: Op) -> Vec<Type> {
+    m.operands(op).iter().map(|v| m.value_type(*v).clone()).collect()
+}
+
+/// The common part of two lists of types; a data-type change is an error.
+fn merge(m: &Module, op: Op, a: &[Type], b: &[Type], what: &str) -> Result<Vec<Type>, PassError> {
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| {
+            x.common_info(y).ok_or_else(|| {
+                user_error(
+                    m,
+                    op,
+                    format!(
+                        "the data type (matrix, frame, scalar) of a variable must not change {what} (from {} to {})",
+                        x.dsl_name(),
+                        y.dsl_name()
+                    ),
+                )
+            })
+        })
+        .collect()
+}
+
+fn terminator_types(m: &Module, b: Block) -> Vec<Type> {
+    match m.block_ops(b).last() {
+        Some(t) => operand_types(m, *t),
+        None => Vec::new(),
+    }
+}
+
+fn infer_if(m: &mut Module, op: Op) -> Result<(), PassError> {
+    let (Some(then_b), Some(else_b)) = (m.op_block(op, 0), m.op_block(op, 1)) else {
+        return Err(internal(m, op, "scf.if without two regions"));
+    };
+    infer_block(m, then_b)?;
+    infer_block(m, else_b)?;
+    let merged =
+        merge(m, op, &terminator_types(m, then_b), &terminator_types(m, else_b), "between the branches of an if")?;
+    for (v, t) in m.results(op).to_vec().into_iter().zip(merged) {
+        m.set_value_type(v, t);
+    }
+    Ok(())
+}
+
+fn set_args(m: &mut Module, b: Block, skip: usize, types: &[Type]) {
+    for (a, t) in m.block_args(b).to_vec().into_iter().skip(skip).zip(types) {
+        m.set_value_type(a, t.clone());
+    }
+}
+
+fn infer_for(m: &mut Module, op: Op) -> Result<(), PassError> {
+    let Some(body) = m.op_block(op, 0) else { return Err(internal(m, op, "scf.for without a body")) };
+    let mut types: Vec<Type> = operand_types(m, op).into_iter().skip(3).collect();
+    loop {
+        set_args(m, body, 1, &types);
+        infer_block(m, body)?;
+        let merged = merge(m, op, &types, &terminator_types(m, body), "inside a for-loop")?;
+        if merged == types {
+            break;
+        }
+        types = merged;
+    }
+    for (v, t) in m.results(op).to_vec().into_iter().zip(types) {
+        m.set_value_type(v, t);
+    }
+    Ok(())
+}
+
+fn infer_while(m: &mut Module, op: Op) -> Result<(), PassError> {
+    let (Some(before), Some(after)) = (m.op_block(op, 0), m.op_block(op, 1)) else {
+        return Err(internal(m, op, "scf.while without two regions"));
+    };
+    let mut types = operand_types(m, op);
+    let passed = loop {
+        set_args(m, before, 0, &types);
+        infer_block(m, before)?;
+        let passed: Vec<Type> = terminator_types(m, before).into_iter().skip(1).collect();
+        set_args(m, after, 0, &passed);
+        infer_block(m, after)?;
+        let merged = merge(m, op, &types, &terminator_types(m, after), "inside a while-loop")?;
+        let merged = merge(m, op, &merged, &passed, "inside a while-loop")?;
+        if merged == types {
+            break passed;
+        }
+        types = merged;
+    };
+    for (v, t) in m.results(op).to_vec().into_iter().zip(passed) {
+        m.set_value_type(v, t);
+    }
+    Ok(())
+}

@@ -1,0 +1,52 @@
+//! The compilation pipeline as data: stages in order, each with the passes it runs and why they
+//! sit there (as rustc's MIR pass list and DataFusion's optimizer rules are written down).
+
+use crate::inference::InferencePass;
+use crate::select_repr::SelectMatrixReprPass;
+use crate::stages::{Stage, stage};
+use crate::{CompileOptions, Pass};
+
+/// One stage: its `--explain` entry and its passes with the reason for each.
+pub struct StagePlan {
+    pub stage: &'static Stage,
+    pub passes: Vec<(Box<dyn Pass>, &'static str)>,
+}
+
+fn plan(key: &str, passes: Vec<(Box<dyn Pass>, &'static str)>) -> Option<StagePlan> {
+    // Every key used here is in `stages::STAGES`; a missing one is a bug caught by the tests.
+    stage(key).map(|stage| StagePlan { stage, passes })
+}
+
+/// The stages that run for these options, in order.
+pub fn pipeline(opts: &CompileOptions) -> Vec<StagePlan> {
+    let mut stages = Vec::new();
+    // The IR exactly as the frontend lowered the script.
+    stages.extend(plan("parsing", vec![]));
+    stages.extend(plan(
+        "property_inference",
+        vec![(
+            Box::new(InferencePass),
+            "types, shapes, sparsity and symmetry of every value; the later stages and the runtime rely on them",
+        )],
+    ));
+    if opts.select_matrix_repr {
+        stages.extend(plan(
+            "select_matrix_repr",
+            vec![(Box::new(SelectMatrixReprPass), "needs the sparsity estimates of property inference")],
+        ));
+    }
+    stages
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_planned_stage_exists_and_is_implemented() {
+        let opts = CompileOptions { select_matrix_repr: true, ..CompileOptions::default() };
+        let keys: Vec<&str> = pipeline(&opts).iter().map(|p| p.stage.key).collect();
+        assert_eq!(keys, vec!["parsing", "property_inference", "select_matrix_repr"]);
+        assert!(pipeline(&opts).iter().all(|p| p.stage.implemented));
+    }
+}

@@ -1,0 +1,196 @@
+//! The executor: runs a module by walking its IR, function by function, keeping the value of every
+//! SSA value of the running call. Structured control flow (`scf.if/for/while`) runs its regions;
+//! every other op calls its kernel. Result value types come from the IR where known and from the
+//! same type rules applied to run-time types where not, so untyped code runs too. A failing kernel
+//! becomes an error that carries the op's DaphneDSL location.
+
+mod ops;
+
+use crate::data::Data;
+use daphne_ir::infer::{InferInput, infer_result_types};
+use daphne_ir::{Attr, Block, Loc, Module, Op, OpKind, Type, Value, ValueType};
+use std::collections::HashMap;
+use std::io::Write;
+
+/// Why a run stopped early.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ExecError {
+    /// A kernel or the executor failed (exit code 3 in DAPHNE).
+    Runtime { message: String, loc: Loc },
+    /// The script called `stop(message)` (exit code 3 as well).
+    Stop { message: String, loc: Loc },
+}
+
+impl ExecError {
+    pub fn message(&self) -> &str {
+        match self {
+            ExecError::Runtime { message, .. } | ExecError::Stop { message, .. } => message,
+        }
+    }
+
+    pub fn loc(&self) -> &Loc {
+        match self {
+            ExecError::Runtime { loc, .. } | ExecError::Stop { loc, .. } => loc,
+        }
+    }
+}
+
+/// Settings of a run.
+#[derive(Clone, Debug, Default)]
+pub struct ExecOptions {
+    /// Deepest allowed nesting of user-function calls (guards against runaway recursion).
+    pub max_call_depth: usize,
+}
+
+/// Where `print` writes.
+pub struct Output<'a> {
+    pub out: &'a mut dyn Write,
+    pub err: &'a mut dyn Write,
+}
+
+/// Runs modules.
+pub struct Executor<'a, 'o> {
+    m: &'a Module,
+    io: Output<'o>,
+    funcs: HashMap<String, Op>,
+    depth: usize,
+    max_depth: usize,
+}
+
+/// The values of one call.
+pub(crate) type Env = HashMap<Value, Data>;
+
+impl<'a, 'o> Executor<'a, 'o> {
+    pub fn new(m: &'a Module, io: Output<'o>, opts: &ExecOptions) -> Executor<'a, 'o> {
+        let funcs = m.funcs().into_iter().filter_map(|f| m.func_name(f).map(|n| (n.to_string(), f))).collect();
+        let max_depth = if opts.max_call_depth == 0 { 2000 } else { opts.max_call_depth };
+        Executor { m, io, funcs, depth: 0, max_depth }
+    }
+
+    /// Runs `@main`.
+    pub fn run_main(&mut self) -> Result<(), ExecError> {
+        let main = self.funcs.get("main").copied().ok_or_else(|| ExecError::Runtime {
+            message: "the module has no `main` function".into(),
+            loc: Loc::Unknown,
+        })?;
+        self.call(main, Vec::new(), &Loc::Unknown)?;
+        self.flush();
+        Ok(())
+    }
+
+    pub fn flush(&mut self) {
+        let _ = self.io.out.flush();
+        let _ = self.io.err.flush();
+    }
+
+    /// Calls a function with arguments; returns its results.
+    pub(crate) fn call(&mut self, func: Op, args: Vec<Data>, loc: &Loc) -> Result<Vec<Data>, ExecError> {
+        if self.depth >= self.max_depth {
+            return Err(ExecError::Runtime {
+                message: format!("function calls nested deeper than {} (runaway recursion?)", self.max_depth),
+                loc: loc.clone(),
+            });
+        }
+        let entry = self.m.op_block(func, 0).ok_or_else(|| ExecError::Runtime {
+            message: "internal error: function without a body".into(),
+            loc: loc.clone(),
+        })?;
+        let mut env = Env::new();
+        for (a, v) in self.m.block_args(entry).iter().zip(args) {
+            env.insert(*a, v);
+        }
+        self.depth += 1;
+        let r = self.run_block(entry, &mut env);
+        self.depth -= 1;
+        r
+    }
+
+    /// Runs a block's ops; returns the operands of its terminator.
+    pub(crate) fn run_block(&mut self, b: Block, env: &mut Env) -> Result<Vec<Data>, ExecError> {
+        for &op in self.m.block_ops(b) {
+            let kind = self.m.kind(op);
+            if kind.is_terminator() {
+                return self.operands(op, env);
+            }
+            let results = self.exec_op(op, env)?;
+            for (i, (v, d)) in self.m.results(op).iter().zip(results).enumerate() {
+                let d = self.represent(op, i, d);
+                env.insert(*v, d);
+            }
+        }
+        Ok(Vec::new())
+    }
+
+    /// Runs a block with its arguments bound to `args`.
+    pub(crate) fn run_block_with(&mut self, b: Block, args: Vec<Data>, env: &mut Env) -> Result<Vec<Data>, ExecError> {
+        for (a, v) in self.m.block_args(b).iter().zip(args) {
+            env.insert(*a, v);
+        }
+        self.run_block(b, env)
+    }
+
+    pub(crate) fn operands(&self, op: Op, env: &Env) -> Result<Vec<Data>, ExecError> {
+        self.m
+            .operands(op)
+            .iter()
+            .map(|v| {
+                env.get(v).cloned().ok_or_else(|| ExecError::Runtime {
+                    message: format!("internal error: `{}` uses a value that was not computed", self.m.kind(op)),
+                    loc: self.m.op(op).loc.clone(),
+                })
+            })
+            .collect()
+    }
+
+    pub(crate) fn err(&self, op: Op, message: impl Into<String>) -> ExecError {
+        ExecError::Runtime { message: message.into(), loc: self.m.op(op).loc.clone() }
+    }
+
+    /// The static type of result `i`.
+    pub(crate) fn static_type(&self, op: Op, i: usize) -> &Type {
+        self.m.value_type(self.m.result(op, i))
+    }
+
+    /// The result types by the type rules applied to the run-time operands (scalar operands act
+    /// as constants).
+    pub(crate) fn dynamic_types(&self, op: Op, args: &[Data]) -> Result<Vec<Type>, ExecError> {
+        let types: Vec<Type> = args.iter().map(Data::ir_type).collect();
+        let current: Vec<Type> = self.m.results(op).iter().map(|r| self.m.value_type(*r).clone()).collect();
+        let constant = |i: usize| match args.get(i) {
+            Some(Data::Scalar(s)) => Some(s.clone()),
+            _ => None,
+        };
+        let attrs = &self.m.op(op).attrs;
+        infer_result_types(
+            self.m.kind(op),
+            &InferInput { operands: &types, attrs, current: &current, constant: &constant },
+        )
+        .map_err(|e| self.err(op, e))
+    }
+
+    /// The value type of result `i`: from the IR when known, else from the run-time operands.
+    pub(crate) fn result_vt(&self, op: Op, i: usize, args: &[Data]) -> Result<ValueType, ExecError> {
+        if let Some(vt) = self.static_type(op, i).value_type() {
+            return Ok(vt);
+        }
+        let t = self.dynamic_types(op, args)?;
+        t.get(i).and_then(Type::value_type).ok_or_else(|| {
+            self.err(op, format!("cannot determine the value type of the result of `{}`", self.m.kind(op).name()))
+        })
+    }
+
+    pub(crate) fn func_by_symbol(&self, op: Op) -> Result<Op, ExecError> {
+        let name = self
+            .m
+            .attr(
+                op,
+                match self.m.kind(op) {
+                    OpKind::Map => "func",
+                    _ => "callee",
+                },
+            )
+            .and_then(Attr::as_symbol)
+            .ok_or_else(|| self.err(op, "internal error: call without a callee"))?;
+        self.funcs.get(name).copied().ok_or_else(|| self.err(op, format!("unknown function `{name}`")))
+    }
+}

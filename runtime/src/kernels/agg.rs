@@ -1,0 +1,316 @@
+//! Aggregations: over all cells (a scalar), per row (`axis 0`, an n x 1 matrix), per column
+//! (`axis 1`, a 1 x m matrix), per group of rows, and cumulative per column; with DAPHNE's
+//! semantics (population variance, first index of the extreme value, C++ `std::min`/`max`).
+
+use crate::dense::DenseMatrix;
+use crate::elem::{Num, Scalar};
+use crate::matrix::{Dense, DenseElem, Matrix, convert_num};
+use crate::{with_num_dense, with_num_vt};
+use daphne_ir::{OpKind, ValueType};
+
+/// The aggregation functions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AggOp {
+    Sum,
+    Min,
+    Max,
+    Mean,
+    Var,
+    Stddev,
+    IdxMin,
+    IdxMax,
+    Count,
+    Prod,
+}
+
+/// Where an aggregation reduces.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Axis {
+    All,
+    Row,
+    Col,
+}
+
+impl AggOp {
+    /// The aggregation and axis of an op kind.
+    pub fn from_kind(k: OpKind) -> Option<(AggOp, Axis)> {
+        use OpKind::*;
+        Some(match k {
+            SumAll => (AggOp::Sum, Axis::All),
+            MinAll => (AggOp::Min, Axis::All),
+            MaxAll => (AggOp::Max, Axis::All),
+            MeanAll => (AggOp::Mean, Axis::All),
+            VarAll => (AggOp::Var, Axis::All),
+            StddevAll => (AggOp::Stddev, Axis::All),
+            SumRow => (AggOp::Sum, Axis::Row),
+            MinRow => (AggOp::Min, Axis::Row),
+            MaxRow => (AggOp::Max, Axis::Row),
+            MeanRow => (AggOp::Mean, Axis::Row),
+            VarRow => (AggOp::Var, Axis::Row),
+            StddevRow => (AggOp::Stddev, Axis::Row),
+            IdxMinRow => (AggOp::IdxMin, Axis::Row),
+            IdxMaxRow => (AggOp::IdxMax, Axis::Row),
+            SumCol => (AggOp::Sum, Axis::Col),
+            MinCol => (AggOp::Min, Axis::Col),
+            MaxCol => (AggOp::Max, Axis::Col),
+            MeanCol => (AggOp::Mean, Axis::Col),
+            VarCol => (AggOp::Var, Axis::Col),
+            StddevCol => (AggOp::Stddev, Axis::Col),
+            IdxMinCol => (AggOp::IdxMin, Axis::Col),
+            IdxMaxCol => (AggOp::IdxMax, Axis::Col),
+            _ => return None,
+        })
+    }
+
+    /// The aggregation of a grouped-aggregation op kind.
+    pub fn from_grp_kind(k: OpKind) -> Option<AggOp> {
+        Some(match k {
+            OpKind::SumGrp => AggOp::Sum,
+            OpKind::MinGrp => AggOp::Min,
+            OpKind::MaxGrp => AggOp::Max,
+            OpKind::MeanGrp => AggOp::Mean,
+            OpKind::VarGrp => AggOp::Var,
+            OpKind::StddevGrp => AggOp::Stddev,
+            OpKind::CountGrp => AggOp::Count,
+            _ => return None,
+        })
+    }
+
+    /// The cumulative aggregation of an op kind.
+    pub fn from_cum_kind(k: OpKind) -> Option<AggOp> {
+        Some(match k {
+            OpKind::SumCum => AggOp::Sum,
+            OpKind::ProdCum => AggOp::Prod,
+            OpKind::MinCum => AggOp::Min,
+            OpKind::MaxCum => AggOp::Max,
+            _ => return None,
+        })
+    }
+}
+
+/// Aggregates a sequence of values of the result type `R`.
+fn reduce<R: Num>(op: AggOp, values: impl Iterator<Item = R>) -> R {
+    let values: Vec<R> = values.collect();
+    let values = values.iter().copied();
+    match op {
+        AggOp::Sum => values.fold(R::zero(), |a, x| a.add(x)),
+        AggOp::Prod => values.fold(R::one(), |a, x| a.mul(x)),
+        AggOp::Min => {
+            let mut it = values;
+            let first = it.next().unwrap_or(R::zero());
+            it.fold(first, |a, x| if x < a { x } else { a })
+        }
+        AggOp::Max => {
+            let mut it = values;
+            let first = it.next().unwrap_or(R::zero());
+            it.fold(first, |a, x| if a < x { x } else { a })
+        }
+        AggOp::Count => R::from_i128(values.count() as i128),
+        AggOp::Mean | AggOp::Var | AggOp::Stddev => {
+            let n = values.clone().count();
+            let mean = values.clone().fold(R::zero(), |a, x| a.add(x)).div(R::from_i128(n as i128));
+            if op == AggOp::Mean {
+                return mean;
+            }
+            let var = values.fold(R::zero(), |a, x| {
+                let d = x.sub(mean);
+                a.add(d.mul(d))
+            });
+            let var = var.div(R::from_i128(n as i128));
+            if op == AggOp::Var { var } else { R::from_f64(var.to_f64().sqrt()) }
+        }
+        AggOp::IdxMin | AggOp::IdxMax => R::zero(),
+    }
+}
+
+/// The index of the first minimum (or maximum) in a sequence.
+fn arg_extreme<T: Num>(values: &[T], max: bool) -> usize {
+    let mut best = 0;
+    for (i, v) in values.iter().enumerate().skip(1) {
+        let better = if max { *v > values[best] } else { *v < values[best] };
+        if better {
+            best = i;
+        }
+    }
+    best
+}
+
+fn agg_typed<T: Num, R: Num + DenseElem>(op: AggOp, axis: Axis, m: &DenseMatrix<T>) -> Result<Dense, String> {
+    let (rows, cols) = (m.rows(), m.cols());
+    if rows * cols == 0 && !matches!(op, AggOp::Sum | AggOp::Count) {
+        return Err("cannot aggregate an empty matrix".into());
+    }
+    let conv = |x: &T| convert_num::<T, R>(*x);
+    Ok(match axis {
+        Axis::All => {
+            let v = reduce::<R>(op, m.iter().map(conv));
+            R::wrap(DenseMatrix::from_vec(1, 1, vec![v]))
+        }
+        Axis::Row => {
+            let v: Vec<R> = (0..rows)
+                .map(|r| match op {
+                    AggOp::IdxMin | AggOp::IdxMax => R::from_i128(arg_extreme(m.row(r), op == AggOp::IdxMax) as i128),
+                    _ => reduce::<R>(op, m.row(r).iter().map(conv)),
+                })
+                .collect();
+            R::wrap(DenseMatrix::from_vec(rows, 1, v))
+        }
+        Axis::Col => {
+            let v: Vec<R> = (0..cols)
+                .map(|c| match op {
+                    AggOp::IdxMin | AggOp::IdxMax => {
+                        let col: Vec<T> = (0..rows).map(|r| *m.get(r, c)).collect();
+                        R::from_i128(arg_extreme(&col, op == AggOp::IdxMax) as i128)
+                    }
+                    _ => reduce::<R>(op, (0..rows).map(|r| conv(m.get(r, c)))),
+                })
+                .collect();
+            R::wrap(DenseMatrix::from_vec(1, cols, v))
+        }
+    })
+}
+
+/// Aggregates a matrix; `res_vt` is the result value type from type inference. Full
+/// aggregations return a scalar.
+pub fn aggregate(op: AggOp, axis: Axis, m: &Matrix, res_vt: ValueType) -> Result<crate::Data, String> {
+    let d = m.dense();
+    let out = with_num_dense!(&*d, t => {
+        with_num_vt!(crate::matrix::storage_vt(res_vt), R => agg_typed::<_, R>(op, axis, t)?,
+                     str => return Err("aggregations are not supported on strings".into()))
+    }, _s => return Err("aggregations are not supported on strings".into()));
+    if axis == Axis::All {
+        let mut s = out.get(0, 0);
+        if res_vt == ValueType::Index {
+            s = Scalar::Index(s.as_i128().unwrap_or(0) as i64);
+        }
+        return Ok(crate::Data::Scalar(s));
+    }
+    Ok(crate::Data::Matrix(Matrix::Dense(out)))
+}
+
+fn grouped_typed<T: Num, R: Num + DenseElem>(
+    op: AggOp,
+    m: &DenseMatrix<T>,
+    groups: &[u64],
+    num_groups: usize,
+) -> Result<Dense, String> {
+    let cols = m.cols();
+    let mut members: Vec<Vec<usize>> = vec![Vec::new(); num_groups];
+    for (r, g) in groups.iter().enumerate() {
+        let g = *g as usize;
+        if g >= num_groups {
+            return Err(format!("group id {g} of row {r} is out of range for {num_groups} groups"));
+        }
+        members[g].push(r);
+    }
+    let mut out = Vec::with_capacity(num_groups * cols);
+    for rows in &members {
+        for c in 0..cols {
+            if rows.is_empty() {
+                out.push(R::zero());
+            } else {
+                out.push(reduce::<R>(op, rows.iter().map(|r| convert_num::<T, R>(*m.get(*r, c)))));
+            }
+        }
+    }
+    Ok(R::wrap(DenseMatrix::from_vec(num_groups, cols, out)))
+}
+
+/// Aggregates the rows of `m` by group: row `r` belongs to group `groups[r]`; the result has one
+/// row per group.
+pub fn grouped(op: AggOp, m: &Matrix, groups: &Matrix, num_groups: usize, res_vt: ValueType) -> Result<Dense, String> {
+    if groups.cols() != 1 || groups.rows() != m.rows() {
+        return Err(format!(
+            "grouped aggregation expects one group id per row: a {}x1 column, but got {}x{}",
+            m.rows(),
+            groups.rows(),
+            groups.cols()
+        ));
+    }
+    let g = groups.dense().cast(ValueType::UI64)?;
+    let Dense::UI64(g) = g else { return Err("internal error: group ids".into()) };
+    let ids = g.to_vec();
+    let d = m.dense();
+    with_num_dense!(&*d, t => {
+        with_num_vt!(crate::matrix::storage_vt(res_vt), R => grouped_typed::<_, R>(op, t, &ids, num_groups),
+                     str => Err("grouped aggregations are not supported on strings".into()))
+    }, _s => Err("grouped aggregations are not supported on strings".into()))
+}
+
+fn cumulative_typed<T: Num + DenseElem>(op: AggOp, m: &DenseMatrix<T>) -> Dense {
+    let (rows, cols) = (m.rows(), m.cols());
+    let mut out: Vec<T> = Vec::with_capacity(rows * cols);
+    for r in 0..rows {
+        for c in 0..cols {
+            let x = *m.get(r, c);
+            let v = if r == 0 {
+                x
+            } else {
+                let prev = out[(r - 1) * cols + c];
+                match op {
+                    AggOp::Sum => prev.add(x),
+                    AggOp::Prod => prev.mul(x),
+                    AggOp::Min => {
+                        if x < prev {
+                            x
+                        } else {
+                            prev
+                        }
+                    }
+                    _ => {
+                        if prev < x {
+                            x
+                        } else {
+                            prev
+                        }
+                    }
+                }
+            };
+            out.push(v);
+        }
+    }
+    T::wrap(DenseMatrix::from_vec(rows, cols, out))
+}
+
+/// Cumulative aggregation down each column.
+pub fn cumulative(op: AggOp, m: &Matrix) -> Result<Dense, String> {
+    let d = m.dense();
+    Ok(with_num_dense!(&*d, t => cumulative_typed(op, t),
+                       _s => return Err("cumulative aggregations are not supported on strings".into())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn m(rows: usize, cols: usize, v: Vec<f64>) -> Matrix {
+        Matrix::Dense(Dense::F64(DenseMatrix::from_vec(rows, cols, v)))
+    }
+
+    #[test]
+    fn axes_and_functions() {
+        let x = m(2, 3, vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
+        let sum = aggregate(AggOp::Sum, Axis::All, &x, ValueType::F64).unwrap();
+        assert!(matches!(sum, crate::Data::Scalar(Scalar::F64(v)) if v == 21.0));
+        let rows = aggregate(AggOp::Sum, Axis::Row, &x, ValueType::F64).unwrap();
+        let crate::Data::Matrix(rows) = rows else { panic!() };
+        assert_eq!((rows.rows(), rows.cols()), (2, 1));
+        assert_eq!(rows.get(1, 0), Scalar::F64(15.0));
+        let var = aggregate(AggOp::Var, Axis::Col, &x, ValueType::F64).unwrap();
+        let crate::Data::Matrix(var) = var else { panic!() };
+        assert_eq!(var.get(0, 0), Scalar::F64(2.25));
+        let idx = aggregate(AggOp::IdxMax, Axis::Row, &x, ValueType::Index).unwrap();
+        let crate::Data::Matrix(idx) = idx else { panic!() };
+        assert_eq!(idx.get(0, 0), Scalar::UI64(2));
+    }
+
+    #[test]
+    fn grouped_and_cumulative() {
+        let x = m(3, 2, vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
+        let g = Matrix::Dense(Dense::UI64(DenseMatrix::from_vec(3, 1, vec![0, 1, 0])));
+        let s = grouped(AggOp::Sum, &x, &g, 2, ValueType::F64).unwrap();
+        assert_eq!(s, Dense::F64(DenseMatrix::from_vec(2, 2, vec![6.0, 8.0, 3.0, 4.0])));
+        let c = cumulative(AggOp::Sum, &x).unwrap();
+        assert_eq!(c, Dense::F64(DenseMatrix::from_vec(3, 2, vec![1.0, 2.0, 4.0, 6.0, 9.0, 12.0])));
+    }
+}

@@ -1,0 +1,371 @@
+//! Data generation: `fill`, `rand` (DAPHNE's algorithm and random streams, so a seed gives the
+//! same matrix as DAPHNE), `seq`, `sample` and `diagMatrix`.
+
+use crate::csr::CsrMatrix;
+use crate::dense::DenseMatrix;
+use crate::elem::{Elem, Num, Scalar};
+use crate::matrix::{Csr, CsrElem};
+use crate::matrix::{Dense, DenseElem};
+use crate::rng::{MinStdRand0, Mt19937};
+use crate::{with_num_dense, with_num_vt, with_vt};
+use daphne_ir::ValueType;
+
+/// A random seed for `seed = -1`, from the OS's hashing entropy and the clock.
+pub fn fresh_seed() -> i64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos()));
+    (h.finish() >> 1) as i64
+}
+
+pub fn fill(value: &Scalar, rows: usize, cols: usize, vt: ValueType) -> Result<Dense, String> {
+    Dense::filled(vt, rows, cols, value)
+}
+
+/// Draws a value of type `T` uniformly from `[min, max]` (`[min, max)` for floats), as the C++
+/// distributions do.
+fn draw<T: Num>(g: &mut Mt19937, min: T, max: T) -> T {
+    match T::VT {
+        ValueType::F64 => T::from_f64(g.uniform_f64(min.to_f64(), max.to_f64())),
+        ValueType::F32 => T::from_f64(g.uniform_f32(min.to_f64() as f32, max.to_f64() as f32) as f64),
+        _ => {
+            let urange = (max.to_i128() - min.to_i128()) as u64;
+            T::from_i128(min.to_i128() + g.uniform_offset(urange) as i128)
+        }
+    }
+}
+
+fn rand_typed<T: Num + DenseElem>(
+    rows: usize,
+    cols: usize,
+    min: T,
+    max: T,
+    sparsity: f64,
+    seed: i64,
+) -> Result<Dense, String> {
+    if rows == 0 {
+        return Err("rand: the number of rows must be > 0".into());
+    }
+    if cols == 0 {
+        return Err("rand: the number of columns must be > 0".into());
+    }
+    if min > max {
+        return Err("rand: min must be <= max".into());
+    }
+    if min.is_zero() && max.is_zero() {
+        return Err("rand: min and max must not both be zero, consider setting sparsity to zero instead".into());
+    }
+    if !(0.0..=1.0).contains(&sparsity) {
+        return Err("rand: sparsity has to be in the interval [0.0, 1.0]".into());
+    }
+    let seed = if seed == -1 { fresh_seed() } else { seed };
+    let mut gen_val = Mt19937::new(seed as u64);
+    let mut gen_index = Mt19937::new(seed.wrapping_mul(3) as u64);
+    let n = rows * cols;
+    let dense_fill = sparsity >= 0.5;
+    let limit = if dense_fill { ((1.0 - sparsity) * n as f64).round() } else { (sparsity * n as f64).round() } as usize;
+    let nonzero = |g: &mut Mt19937| loop {
+        let v = draw(g, min, max);
+        if !v.is_zero() {
+            break v;
+        }
+    };
+    let mut values: Vec<T> = Vec::with_capacity(n);
+    for _ in 0..n {
+        values.push(if dense_fill { nonzero(&mut gen_val) } else { T::zero() });
+    }
+    // Knuth's selection of `limit` distinct cells, which become zero (dense fill) or random.
+    let mut inserted = 0usize;
+    let max_index = i32::try_from(n.saturating_sub(1)).unwrap_or(i32::MAX) as i64;
+    let mut i = 0usize;
+    while i < n && inserted < limit {
+        let r_range = (n - i) as f64;
+        let r_size = (limit - inserted) as f64;
+        let idx = gen_index.uniform_i64(0, max_index) as f64;
+        if idx % r_range < r_size {
+            values[i] = if dense_fill { T::zero() } else { nonzero(&mut gen_val) };
+            inserted += 1;
+        }
+        i += 1;
+    }
+    Ok(T::wrap(DenseMatrix::from_vec(rows, cols, values)))
+}
+
+/// `rand(rows, cols, min, max, sparsity, seed)`: cells uniformly in `[min, max]`, a fraction
+/// `sparsity` of them non-zero; seed `-1` draws a fresh seed.
+pub fn rand(
+    rows: usize,
+    cols: usize,
+    min: &Scalar,
+    max: &Scalar,
+    sparsity: f64,
+    seed: i64,
+    vt: ValueType,
+) -> Result<Dense, String> {
+    with_num_vt!(crate::matrix::storage_vt(vt), T => {
+        let (a, b) = (T::from_scalar(min)?, T::from_scalar(max)?);
+        rand_typed::<T>(rows, cols, a, b, sparsity, seed)
+    }, str => Err("rand: the value type must be numeric".to_string()))
+}
+
+fn draw_minstd<T: Num>(g: &mut MinStdRand0, min: T, max: T) -> T {
+    match T::VT {
+        ValueType::F64 => T::from_f64(g.canonical_f64() * (max.to_f64() - min.to_f64()) + min.to_f64()),
+        ValueType::F32 => {
+            let (a, b) = (min.to_f64() as f32, max.to_f64() as f32);
+            T::from_f64((g.canonical_f32() * (b - a) + a) as f64)
+        }
+        _ => {
+            let urange = (max.to_i128() - min.to_i128()) as u64;
+            T::from_i128(min.to_i128() + g.uniform_offset(urange) as i128)
+        }
+    }
+}
+
+fn rand_csr_typed<T: CsrElem>(
+    rows: usize,
+    cols: usize,
+    min: T,
+    max: T,
+    sparsity: f64,
+    seed: i64,
+) -> Result<Csr, String> {
+    // The same argument checks as the dense variant.
+    rand_typed::<T>(1, 1, min, max, 1.0, 0).map(|_| ())?;
+    if rows == 0 || cols == 0 || !(0.0..=1.0).contains(&sparsity) {
+        return Err("rand: invalid shape or sparsity".into());
+    }
+    let nnz = ((rows * cols) as f64 * sparsity).round() as usize;
+    let seed = if seed == -1 { fresh_seed() } else { seed };
+    let mut g = MinStdRand0::new(seed as u64);
+    let values: Vec<T> = (0..nnz).map(|_| draw_minstd(&mut g, min, max)).collect();
+    let mut per_row: Vec<usize> = if sparsity <= 0.5 { vec![0; rows] } else { vec![cols; rows] };
+    if sparsity <= 0.5 {
+        let mut assigned = 0;
+        while assigned < nnz {
+            let r = g.uniform_offset((rows - 1) as u64) as usize;
+            if per_row[r] < cols {
+                per_row[r] += 1;
+                assigned += 1;
+            }
+        }
+    } else {
+        let mut assigned = rows * cols;
+        while assigned > nnz {
+            let r = g.uniform_offset((rows - 1) as u64) as usize;
+            if per_row[r] > 0 {
+                per_row[r] -= 1;
+                assigned -= 1;
+            }
+        }
+    }
+    let mut col_idx = Vec::with_capacity(nnz);
+    for &k in &per_row {
+        let mut chosen = std::collections::BTreeSet::new();
+        if sparsity <= 0.5 {
+            while chosen.len() < k {
+                chosen.insert(g.uniform_offset((cols - 1) as u64) as usize);
+            }
+            col_idx.extend(chosen);
+        } else {
+            while chosen.len() < cols - k {
+                chosen.insert(g.uniform_offset((cols - 1) as u64) as usize);
+            }
+            col_idx.extend((0..cols).filter(|c| !chosen.contains(c)));
+        }
+    }
+    let mut row_ptr = Vec::with_capacity(rows + 1);
+    row_ptr.push(0);
+    for k in &per_row {
+        row_ptr.push(row_ptr[row_ptr.len() - 1] + k);
+    }
+    Ok(T::wrap_csr(CsrMatrix::new(rows, cols, row_ptr, col_idx, values)))
+}
+
+/// `rand` producing a CSR matrix, with DAPHNE's sparse algorithm and random stream (used when the
+/// compiler chose a sparse representation for the result).
+pub fn rand_csr(
+    rows: usize,
+    cols: usize,
+    min: &Scalar,
+    max: &Scalar,
+    sparsity: f64,
+    seed: i64,
+    vt: ValueType,
+) -> Result<Csr, String> {
+    match crate::matrix::storage_vt(vt) {
+        ValueType::F64 => {
+            rand_csr_typed::<f64>(rows, cols, f64::from_scalar(min)?, f64::from_scalar(max)?, sparsity, seed)
+        }
+        ValueType::F32 => {
+            rand_csr_typed::<f32>(rows, cols, f32::from_scalar(min)?, f32::from_scalar(max)?, sparsity, seed)
+        }
+        ValueType::SI64 => {
+            rand_csr_typed::<i64>(rows, cols, i64::from_scalar(min)?, i64::from_scalar(max)?, sparsity, seed)
+        }
+        ValueType::SI32 => {
+            rand_csr_typed::<i32>(rows, cols, i32::from_scalar(min)?, i32::from_scalar(max)?, sparsity, seed)
+        }
+        ValueType::SI8 => {
+            rand_csr_typed::<i8>(rows, cols, i8::from_scalar(min)?, i8::from_scalar(max)?, sparsity, seed)
+        }
+        ValueType::UI64 => {
+            rand_csr_typed::<u64>(rows, cols, u64::from_scalar(min)?, u64::from_scalar(max)?, sparsity, seed)
+        }
+        ValueType::UI32 => {
+            rand_csr_typed::<u32>(rows, cols, u32::from_scalar(min)?, u32::from_scalar(max)?, sparsity, seed)
+        }
+        ValueType::UI8 => {
+            rand_csr_typed::<u8>(rows, cols, u8::from_scalar(min)?, u8::from_scalar(max)?, sparsity, seed)
+        }
+        other => Err(format!("rand: a sparse matrix cannot hold {}", other.dsl_name())),
+    }
+}
+
+fn seq_typed<T: Num + DenseElem>(start: T, end: T, inc: T) -> Result<Dense, String> {
+    if inc.is_nan() || start.is_nan() || end.is_nan() {
+        return Err("seq: from, to and inc must not be NaN".into());
+    }
+    if inc.is_zero() {
+        return Err("seq: inc should not be zero".into());
+    }
+    if (start < end && inc < T::zero()) || (start > end && inc > T::zero()) {
+        return Ok(T::wrap(DenseMatrix::from_vec(0, 1, Vec::new())));
+    }
+    let abs = |x: T| if x < T::zero() { x.neg() } else { x };
+    let dist = abs(end.sub(start));
+    let steps = if T::IS_FLOAT {
+        (dist.to_f64() / abs(inc).to_f64()).ceil()
+    } else {
+        // Integer division first, as in C++ on integers.
+        (dist.to_i128() / abs(inc).to_i128()) as f64
+    };
+    let expected = steps as usize + 1;
+    let mut values = Vec::with_capacity(expected);
+    let mut acc = start;
+    for _ in 0..expected {
+        values.push(acc);
+        acc = acc.add(inc);
+    }
+    let last = values[expected - 1].to_f64();
+    let eps = 1.0e-13;
+    let (s, e) = (start.to_f64(), end.to_f64());
+    if (e < s && e - last > eps) || (e > s && last - e > eps) {
+        values.pop();
+    }
+    let n = values.len();
+    Ok(T::wrap(DenseMatrix::from_vec(n, 1, values)))
+}
+
+/// `seq(from, to, inc)`: a column from `from` towards `to` (inclusive) in steps of `inc`.
+pub fn seq(from: &Scalar, to: &Scalar, inc: &Scalar, vt: ValueType) -> Result<Dense, String> {
+    with_num_vt!(crate::matrix::storage_vt(vt), T => {
+        seq_typed::<T>(T::from_scalar(from)?, T::from_scalar(to)?, T::from_scalar(inc)?)
+    }, str => Err("seq: the value type must be numeric".to_string()))
+}
+
+fn sample_typed<T: Num + DenseElem>(range: T, size: i64, with_replacement: bool, seed: i64) -> Result<Dense, String> {
+    if size <= 0 {
+        return Err("sample: size must be > 0".into());
+    }
+    if range <= T::zero() {
+        return Err("sample: range must be > 0".into());
+    }
+    if !with_replacement && !T::IS_FLOAT && range.to_i128() < size as i128 {
+        return Err("sample: if no duplicates are allowed, then must be range >= size".into());
+    }
+    let seed = if seed == -1 { fresh_seed() } else { seed };
+    let mut g = Mt19937::new(seed as u64);
+    // The upper bound is `nextafter(range, 0)`, truncated for integers.
+    let hi = T::from_f64(range.to_f64().next_down());
+    let size = size as usize;
+    let mut values: Vec<T> = Vec::with_capacity(size);
+    if with_replacement {
+        for _ in 0..size {
+            values.push(draw(&mut g, T::zero(), hi));
+        }
+    } else if T::IS_FLOAT {
+        let mut seen: Vec<T> = Vec::with_capacity(size);
+        for _ in 0..size {
+            let mut v = draw(&mut g, T::zero(), hi);
+            while seen.contains(&v) {
+                v = draw(&mut g, T::zero(), hi);
+            }
+            seen.push(v);
+            values.push(v);
+        }
+    } else {
+        let range_i = range.to_i128();
+        let mut i: i128 = 0;
+        while i < range_i && values.len() < size {
+            let r_range = (range_i - i) as f64;
+            let r_size = (size - values.len()) as f64;
+            if draw(&mut g, T::zero(), hi).to_f64() % r_range < r_size {
+                values.push(T::from_i128(i));
+            }
+            i += 1;
+        }
+        g.shuffle(&mut values);
+    }
+    Ok(T::wrap(DenseMatrix::from_vec(size, 1, values)))
+}
+
+/// `sample(range, size, withReplacement, seed)`: `size` values from `[0, range)`.
+pub fn sample(range: &Scalar, size: i64, with_replacement: bool, seed: i64, vt: ValueType) -> Result<Dense, String> {
+    with_num_vt!(crate::matrix::storage_vt(vt), T => {
+        sample_typed::<T>(T::from_scalar(range)?, size, with_replacement, seed)
+    }, str => Err("sample: the value type must be numeric".to_string()))
+}
+
+/// `diagMatrix(v)`: the n x n matrix with the column vector `v` on its diagonal.
+pub fn diag_matrix(v: &Dense) -> Result<Dense, String> {
+    if v.cols() != 1 {
+        return Err(format!("diagMatrix expects a column vector (n x 1), but got {}x{}", v.rows(), v.cols()));
+    }
+    let n = v.rows();
+    Ok(with_num_dense!(v, m => DenseElem::wrap(DenseMatrix::from_fn(n, n, |r, c| {
+        if r == c { *m.get(r, 0) } else { Num::zero() }
+    })), s => Dense::Str(DenseMatrix::from_fn(n, n, |r, c| if r == c { s.get(r, 0).clone() } else { String::new() }))))
+}
+
+/// An identity-like helper used by tests and other kernels: a matrix from scalars of one type.
+pub fn from_scalars(vt: ValueType, rows: usize, cols: usize, cells: &[Scalar]) -> Result<Dense, String> {
+    with_vt!(crate::matrix::storage_vt(vt), T => {
+        let v = cells.iter().map(T::from_scalar).collect::<Result<Vec<T>, String>>()?;
+        Ok(T::wrap(DenseMatrix::from_vec(rows, cols, v)))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seq_lengths() {
+        let s = seq(&Scalar::F64(0.0), &Scalar::F64(1.0), &Scalar::F64(0.1), ValueType::F64).unwrap();
+        assert_eq!(s.rows(), 11);
+        let s = seq(&Scalar::SI64(5), &Scalar::SI64(1), &Scalar::SI64(-2), ValueType::SI64).unwrap();
+        assert_eq!(s.rows(), 3);
+        let s = seq(&Scalar::SI64(1), &Scalar::SI64(5), &Scalar::SI64(-1), ValueType::SI64).unwrap();
+        assert_eq!(s.rows(), 0);
+    }
+
+    #[test]
+    fn rand_is_reproducible_and_sparse() {
+        let a = rand(20, 10, &Scalar::F64(0.0), &Scalar::F64(1.0), 0.3, 42, ValueType::F64).unwrap();
+        let b = rand(20, 10, &Scalar::F64(0.0), &Scalar::F64(1.0), 0.3, 42, ValueType::F64).unwrap();
+        assert_eq!(a, b);
+        let Dense::F64(m) = a else { panic!("f64 matrix") };
+        assert_eq!(m.iter().filter(|v| **v != 0.0).count(), 60);
+        assert!(m.iter().all(|v| (0.0..1.0).contains(v)));
+    }
+
+    #[test]
+    fn sample_without_replacement_is_a_permutation() {
+        let s = sample(&Scalar::SI64(10), 10, false, 3, ValueType::SI64).unwrap();
+        let Dense::SI64(m) = s else { panic!("si64") };
+        let mut v = m.to_vec();
+        v.sort();
+        assert_eq!(v, (0..10).collect::<Vec<i64>>());
+    }
+}

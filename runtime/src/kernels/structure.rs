@@ -1,0 +1,43 @@
+//! Structural matrix operations: the diagonal as a vector, lower/upper triangles and the symmetry
+//! test.
+
+use crate::dense::DenseMatrix;
+use crate::elem::Num;
+use crate::matrix::{Dense, DenseElem};
+use crate::{with_dense, with_num_dense};
+
+/// `diagVector(X)`: the diagonal of a square matrix as an n x 1 column.
+pub fn diag_vector(m: &Dense) -> Result<Dense, String> {
+    if m.rows() != m.cols() {
+        return Err(format!("diagVector expects a square matrix, but got {}x{}", m.rows(), m.cols()));
+    }
+    Ok(with_dense!(m, t => DenseElem::wrap(DenseMatrix::from_fn(t.rows(), 1, |r, _| t.get(r, r).clone()))))
+}
+
+/// `lowerTri(X, diag, values)` / `upperTri(...)`: keeps the lower (upper) triangle, with or
+/// without the diagonal; `values = false` puts ones in place of the kept cells.
+pub fn tri(m: &Dense, upper: bool, diag: bool, values: bool) -> Result<Dense, String> {
+    if m.rows() != m.cols() {
+        return Err(format!(
+            "{} expects a square matrix, but got {}x{}",
+            if upper { "upperTri" } else { "lowerTri" },
+            m.rows(),
+            m.cols()
+        ));
+    }
+    let keep = |r: usize, c: usize| if upper { c > r || (diag && c == r) } else { c < r || (diag && c == r) };
+    Ok(with_num_dense!(m, t => DenseElem::wrap(DenseMatrix::from_fn(t.rows(), t.cols(), |r, c| {
+        if !keep(r, c) { Num::zero() } else if values { *t.get(r, c) } else { Num::one() }
+    })), _s => return Err("lowerTri/upperTri are not supported on strings".into())))
+}
+
+/// `isSymmetric(X)`: whether a square matrix equals its transpose.
+pub fn is_symmetric(m: &Dense) -> Result<bool, String> {
+    if m.rows() != m.cols() {
+        return Err(format!("isSymmetric expects a square matrix, but got {}x{}", m.rows(), m.cols()));
+    }
+    Ok(with_dense!(m, t => {
+        let n = t.rows();
+        (0..n).all(|r| (r + 1..n).all(|c| t.get(r, c) == t.get(c, r)))
+    }))
+}

@@ -1,0 +1,60 @@
+//! The command line of `daphne`, with DAPHNE's flag names.
+
+use clap::Parser;
+use std::path::PathBuf;
+
+/// Parses DAPHNE-style booleans: `--flag`, `--flag=1`, `--flag=true`, `--flag=0`, `--flag=false`.
+fn parse_bool(s: &str) -> Result<bool, String> {
+    match s {
+        "1" | "true" | "TRUE" | "True" => Ok(true),
+        "0" | "false" | "FALSE" | "False" => Ok(false),
+        other => Err(format!("expected true/false or 1/0, found `{other}`")),
+    }
+}
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "daphne",
+    version,
+    about = "Compiles and runs a DaphneDSL script (a Rust implementation of DAPHNE).",
+    after_help = "Script arguments are given as name=value after the script, or with --args.\n\
+                  Examples:\n  daphne script.daph x=1 y=2.2 z=\\\"foo\\\"\n  \
+                  daphne --explain parsing,property_inference --args x=1,y=2.2 script.daph"
+)]
+pub struct Cli {
+    /// Print the IR after the given compiler stages to stderr (comma-separated, order irrelevant).
+    /// Keys: parsing, parsing_simplified, sql, property_inference, columnar, select_matrix_repr,
+    /// transfer_data_props, phy_op_selection, type_adaptation, vectorized, distributed,
+    /// obj_ref_mgnt, kernels, codegen, mlir_codegen_*, llvm. Keys of stages that do not exist yet
+    /// are accepted and print nothing (see the README).
+    #[arg(long, value_name = "STAGES")]
+    pub explain: Vec<String>,
+
+    /// Script arguments as a comma-separated list of name=value pairs (e.g. `--args x=1,y=2.2`).
+    #[arg(long, value_name = "NAME=VALUE,...")]
+    pub args: Vec<String>,
+
+    /// A JSON configuration file with DAPHNE's keys (see UserConfig.json in DAPHNE).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<String>,
+
+    /// Choose sparse (CSR) or dense representations from the inferred sparsity (threshold 0.25).
+    #[arg(long, alias = "select-matrix-representations", value_name = "BOOL", num_args = 0..=1,
+          require_equals = true, default_missing_value = "true", value_parser = parse_bool)]
+    pub select_matrix_repr: Option<bool>,
+
+    /// Compile the script (printing `--explain` output) without running it. Not a DAPHNE flag.
+    #[arg(long)]
+    pub compile_only: bool,
+
+    /// Print the time of start-up, parsing, compilation and execution to stderr as JSON.
+    #[arg(long)]
+    pub timing: bool,
+
+    /// The DaphneDSL script to run.
+    pub script: PathBuf,
+
+    /// Script arguments as name=value pairs, referenced in the script as `$name`.
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true, value_name = "NAME=VALUE")]
+    pub script_args: Vec<String>,
+}

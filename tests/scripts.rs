@@ -1,0 +1,59 @@
+//! The script corpus: every `tests/scripts/<category>/<name>.daph` runs through `daphne` and its
+//! stdout must equal `<name>.txt` byte for byte. Header comments set what a script needs:
+//! `// args: n=3 s="x"` (script arguments), `// flags: --select-matrix-repr` (command-line flags),
+//! `// exit: 3` (the expected exit code, 0 by default; a failing script must also print an error
+//! that names its location on stderr).
+
+mod common;
+
+use common::{fixture_args, header, rel, root, run_daphne};
+use std::path::PathBuf;
+use std::time::Duration;
+
+fn scripts() -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let base = root().join("tests/scripts");
+    for cat in std::fs::read_dir(&base).expect("tests/scripts exists") {
+        let cat = cat.expect("directory entry").path();
+        if !cat.is_dir() {
+            continue;
+        }
+        for f in std::fs::read_dir(&cat).expect("category directory") {
+            let f = f.expect("directory entry").path();
+            if f.extension().is_some_and(|e| e == "daph") {
+                out.push(f);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn corpus_output_matches() {
+    let mut failures = Vec::new();
+    let all = scripts();
+    assert!(!all.is_empty(), "no scripts found");
+    for path in &all {
+        let source = std::fs::read_to_string(path).expect("script is readable");
+        let shown = rel(path);
+        let mut args: Vec<String> =
+            header(&source, "flags").map(|f| f.split_whitespace().map(str::to_string).collect()).unwrap_or_default();
+        args.push(shown.clone());
+        args.extend(fixture_args(&source));
+        let expected_code: i32 = header(&source, "exit").and_then(|c| c.parse().ok()).unwrap_or(0);
+        let expected_out = std::fs::read_to_string(path.with_extension("txt")).unwrap_or_default();
+        let out = run_daphne(&args, Duration::from_secs(60));
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let code = out.status.code().unwrap_or(-1);
+        if code != expected_code {
+            failures.push(format!("{shown}: exit code {code}, expected {expected_code}\n{stderr}"));
+        } else if stdout != expected_out {
+            failures.push(format!("{shown}: stdout differs\n--- expected\n{expected_out}--- got\n{stdout}"));
+        } else if expected_code != 0 && !stderr.contains(&format!("--> {shown}:")) {
+            failures.push(format!("{shown}: the error does not name the script's location:\n{stderr}"));
+        }
+    }
+    assert!(failures.is_empty(), "{} of {} scripts failed:\n\n{}", failures.len(), all.len(), failures.join("\n\n"));
+}
