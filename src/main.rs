@@ -19,13 +19,28 @@ use daphne_runtime::exec::{ExecError, ExecOptions, Executor, Output};
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::time::Instant;
 
 const PARSER_ERROR: u8 = 1;
 const COMPILER_ERROR: u8 = 2;
 const EXECUTION_ERROR: u8 = 3;
 
+/// The exit code for an internal failure in the phase that is running (a panic is a bug; it
+/// must still end like DAPHNE's errors do, not with Rust's exit code 101).
+static PHASE_EXIT_CODE: AtomicU8 = AtomicU8::new(PARSER_ERROR);
+
 fn main() -> ExitCode {
+    std::panic::set_hook(Box::new(|info| {
+        eprintln!("daphne: internal error (this is a bug, please report it): {info}");
+    }));
+    match std::panic::catch_unwind(real_main) {
+        Ok(code) => code,
+        Err(_) => ExitCode::from(PHASE_EXIT_CODE.load(Ordering::SeqCst)),
+    }
+}
+
+fn real_main() -> ExitCode {
     let start = Instant::now();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
@@ -120,6 +135,7 @@ fn run(cli: Cli, start: Instant) -> Result<(), u8> {
     };
 
     let compilation = Instant::now();
+    PHASE_EXIT_CODE.store(COMPILER_ERROR, Ordering::SeqCst);
     let compile_opts = CompileOptions {
         select_matrix_repr: cli.select_matrix_repr.or(user_config.select_matrix_repr).unwrap_or(false),
         sparsity_threshold: user_config.sparsity_threshold.unwrap_or(0.25),
@@ -141,6 +157,7 @@ fn run(cli: Cli, start: Instant) -> Result<(), u8> {
     }
 
     let execution = Instant::now();
+    PHASE_EXIT_CODE.store(EXECUTION_ERROR, Ordering::SeqCst);
     if !cli.compile_only {
         execute(&module, &sources)?;
     }

@@ -29,6 +29,8 @@ pub fn infer_result_types(kind: OpKind, input: &InferInput<'_>) -> Result<Vec<Ty
         TypeRule::EwFromArgsFp => one(from_args(ops, to_fp)?),
         TypeRule::EwCmp => one(from_args(ops, |vt| if vt == ValueType::Str { ValueType::SI64 } else { vt })?),
         TypeRule::EwStr => one(from_args(ops, |_| ValueType::Str)?),
+        TypeRule::EwFromArgsInt => one(from_args(ops, to_int)?),
+        TypeRule::MatArgsInt => one(Type::matrix_of(most_general(ops).map(to_int))),
         TypeRule::UnaryFirst => one(map_vt(&first(), |vt| vt)),
         TypeRule::UnaryFp => one(map_vt(&first(), to_fp)),
         TypeRule::TypeFromFirst => one(same_vt(&first())),
@@ -45,6 +47,11 @@ pub fn infer_result_types(kind: OpKind, input: &InferInput<'_>) -> Result<Vec<Ty
 
 fn to_fp(vt: ValueType) -> ValueType {
     if vt.is_float() { vt } else { ValueType::F64 }
+}
+
+/// DAPHNE's `ValueTypeFromArgsInt`: integer types (and bool) stay, others become `ui64`.
+fn to_int(vt: ValueType) -> ValueType {
+    if vt.is_int() && vt != ValueType::Index || vt == ValueType::Bool { vt } else { ValueType::UI64 }
 }
 
 fn scalar(vt: Option<ValueType>) -> Type {

@@ -49,6 +49,10 @@ pub enum TypeRule {
     EwCmp,
     /// Like `EwFromArgs`, with a string value type.
     EwStr,
+    /// Like `EwFromArgs`, but non-integer value types become `ui64` (logical operations).
+    EwFromArgsInt,
+    /// A matrix with the most general value type of the arguments, made an integer (`ui64`).
+    MatArgsInt,
     /// Data type and value type of the first argument (ew unary ops).
     UnaryFirst,
     /// Data type of the first argument, floating-point value type.
@@ -186,9 +190,9 @@ op_table! {
     EwLog           = "daphne.ewLog",            Exact(2), Exact(1), 0, EwFromArgsFp, PURE | EW;
     EwMin           = "daphne.ewMin",            Exact(2), Exact(1), 0, EwFromArgs, PURE | EW;
     EwMax           = "daphne.ewMax",            Exact(2), Exact(1), 0, EwFromArgs, PURE | EW;
-    EwAnd           = "daphne.ewAnd",            Exact(2), Exact(1), 0, EwFromArgs, PURE | EW;
-    EwOr            = "daphne.ewOr",             Exact(2), Exact(1), 0, EwFromArgs, PURE | EW;
-    EwXor           = "daphne.ewXor",            Exact(2), Exact(1), 0, EwFromArgs, PURE | EW;
+    EwAnd           = "daphne.ewAnd",            Exact(2), Exact(1), 0, EwFromArgsInt, PURE | EW;
+    EwOr            = "daphne.ewOr",             Exact(2), Exact(1), 0, EwFromArgsInt, PURE | EW;
+    EwXor           = "daphne.ewXor",            Exact(2), Exact(1), 0, EwFromArgsInt, PURE | EW;
     EwConcat        = "daphne.ewConcat",         Exact(2), Exact(1), 0, EwStr, PURE | EW;
     EwEq            = "daphne.ewEq",             Exact(2), Exact(1), 0, EwCmp, PURE | EW;
     EwNeq           = "daphne.ewNeq",            Exact(2), Exact(1), 0, EwCmp, PURE | EW;
@@ -206,9 +210,9 @@ op_table! {
     OuterLog        = "daphne.outerLog",         Exact(2), Exact(1), 0, MatFp, PURE;
     OuterMin        = "daphne.outerMin",         Exact(2), Exact(1), 0, MatArgsVt, PURE;
     OuterMax        = "daphne.outerMax",         Exact(2), Exact(1), 0, MatArgsVt, PURE;
-    OuterAnd        = "daphne.outerAnd",         Exact(2), Exact(1), 0, MatArgsVt, PURE;
-    OuterOr         = "daphne.outerOr",          Exact(2), Exact(1), 0, MatArgsVt, PURE;
-    OuterXor        = "daphne.outerXor",         Exact(2), Exact(1), 0, MatArgsVt, PURE;
+    OuterAnd        = "daphne.outerAnd",         Exact(2), Exact(1), 0, MatArgsInt, PURE;
+    OuterOr         = "daphne.outerOr",          Exact(2), Exact(1), 0, MatArgsInt, PURE;
+    OuterXor        = "daphne.outerXor",         Exact(2), Exact(1), 0, MatArgsInt, PURE;
     OuterConcat     = "daphne.outerConcat",      Exact(2), Exact(1), 0, Mat(ValueType::Str), PURE;
     OuterEq         = "daphne.outerEq",          Exact(2), Exact(1), 0, MatArgsVt, PURE;
     OuterNeq        = "daphne.outerNeq",         Exact(2), Exact(1), 0, MatArgsVt, PURE;
@@ -271,7 +275,7 @@ op_table! {
     Gemv            = "daphne.gemv",             Exact(2), Exact(1), 0, MatArgsVt, PURE;
     DiagVector      = "daphne.diagVector",       Exact(1), Exact(1), 0, TypeFromFirst, PURE;
     Tri             = "daphne.tri",              Exact(4), Exact(1), 0, TypeFromFirst, PURE;
-    Replace         = "daphne.replace",          Exact(3), Exact(1), 0, TypeFromFirst, PURE;
+    Replace         = "daphne.replace",          Exact(3), Exact(1), 0, MatArgsVt, PURE;
     CTable          = "daphne.ctable",           Exact(5), Exact(1), 0, Custom, PURE;
     // --- indexing -----------------------------------------------------------------------------
     ExtractRow      = "daphne.extractRow",       Exact(2), Exact(1), 0, TypeFromFirst, PURE;

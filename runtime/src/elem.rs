@@ -56,6 +56,10 @@ pub trait Num: Elem + Copy + PartialOrd {
     fn is_nan(self) -> bool {
         false
     }
+    /// The largest value (`+inf` for floats): the neutral element of `min`.
+    fn max_value() -> Self;
+    /// The smallest value (`-inf` for floats): the neutral element of `max`.
+    fn min_value() -> Self;
 }
 
 fn parse_err(s: &str, what: &str) -> String {
@@ -159,6 +163,12 @@ macro_rules! int_elem {
             fn neg(self) -> Self {
                 self.wrapping_neg()
             }
+            fn max_value() -> Self {
+                <$t>::MAX
+            }
+            fn min_value() -> Self {
+                <$t>::MIN
+            }
         }
     };
 }
@@ -234,6 +244,12 @@ macro_rules! float_elem {
             fn is_nan(self) -> bool {
                 <$t>::is_nan(self)
             }
+            fn max_value() -> Self {
+                <$t>::INFINITY
+            }
+            fn min_value() -> Self {
+                <$t>::NEG_INFINITY
+            }
         }
     };
 }
@@ -296,6 +312,12 @@ impl Num for bool {
     }
     fn neg(self) -> Self {
         self
+    }
+    fn max_value() -> Self {
+        true
+    }
+    fn min_value() -> Self {
+        false
     }
 }
 

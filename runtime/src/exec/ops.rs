@@ -457,10 +457,12 @@ impl Executor<'_, '_> {
                 mat(structure::tri(&m.dense(), upper, diag, values).map_err(|m| e(self, m))?)
             }
             OpKind::Replace => {
+                let vt = self.result_vt(op, 0, &args)?;
                 let m = self.matrix(op, &args[0], "the argument of replace")?;
                 let p = self.scalar(op, &args[1], "the pattern")?;
                 let r = self.scalar(op, &args[2], "the replacement")?;
-                mat(preprocess::replace(&m.dense(), p, r).map_err(|m| e(self, m))?)
+                let m = m.dense().cast(vt).map_err(|m| e(self, m))?;
+                mat(preprocess::replace(&m, p, r).map_err(|m| e(self, m))?)
             }
             OpKind::CTable => {
                 let vt = self.result_vt(op, 0, &args)?;
@@ -611,7 +613,15 @@ impl Executor<'_, '_> {
             OpKind::SetColLabelsPrefix => match &args[0] {
                 Data::Frame(f) => {
                     let p = self.string(op, &args[1], "the prefix")?;
-                    let labels = f.labels().iter().map(|l| format!("{p}.{l}")).collect();
+                    // A label's existing prefix (up to its first `.`) is replaced, as in DAPHNE.
+                    let labels = f
+                        .labels()
+                        .iter()
+                        .map(|l| match l.find('.') {
+                            Some(pos) => format!("{p}{}", &l[pos..]),
+                            None => format!("{p}.{l}"),
+                        })
+                        .collect();
                     one(Data::Frame(Frame::new(f.columns().to_vec(), labels).map_err(|m| e(self, m))?))
                 }
                 other => Err(self.err(op, format!("setColLabelsPrefix expects a frame, not a {}", other.kind()))),

@@ -143,7 +143,14 @@ fn agg_typed<T: Num, R: Num + DenseElem>(op: AggOp, axis: Axis, m: &DenseMatrix<
     let conv = |x: &T| convert_num::<T, R>(*x);
     Ok(match axis {
         Axis::All => {
-            let v = reduce::<R>(op, m.iter().map(conv));
+            // Full min/max start from the neutral element and use C++'s `std::min`/`std::max`,
+            // so NaN cells never win (DAPHNE's `aggAll`); row- and column-wise ones start from
+            // the first cell.
+            let v = match op {
+                AggOp::Min => m.iter().map(conv).fold(R::max_value(), |a, x| if x < a { x } else { a }),
+                AggOp::Max => m.iter().map(conv).fold(R::min_value(), |a, x| if a < x { x } else { a }),
+                _ => reduce::<R>(op, m.iter().map(conv)),
+            };
             R::wrap(DenseMatrix::from_vec(1, 1, vec![v]))
         }
         Axis::Row => {

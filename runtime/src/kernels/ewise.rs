@@ -462,7 +462,9 @@ fn num_unary<T: Num>(op: UnOp, m: &DenseMatrix<T>) -> Result<DenseMatrix<T>, Str
     Ok(match op {
         UnOp::Minus => m.map(|x| x.neg()),
         UnOp::Abs => {
-            if T::IS_SIGNED {
+            if T::IS_FLOAT {
+                f32_or_f64(f64::abs, f32::abs)
+            } else if T::IS_SIGNED {
                 m.map(|x| if *x < T::zero() { x.neg() } else { *x })
             } else {
                 m.clone()

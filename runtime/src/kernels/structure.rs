@@ -26,8 +26,10 @@ pub fn tri(m: &Dense, upper: bool, diag: bool, values: bool) -> Result<Dense, St
         ));
     }
     let keep = |r: usize, c: usize| if upper { c > r || (diag && c == r) } else { c < r || (diag && c == r) };
+    // Kept non-zero cells stay (or become 1 without `values`); everything else is zero.
     Ok(with_num_dense!(m, t => DenseElem::wrap(DenseMatrix::from_fn(t.rows(), t.cols(), |r, c| {
-        if !keep(r, c) { Num::zero() } else if values { *t.get(r, c) } else { Num::one() }
+        let v = *t.get(r, c);
+        if !keep(r, c) || v.is_zero() { Num::zero() } else if values { v } else { Num::one() }
     })), _s => return Err("lowerTri/upperTri are not supported on strings".into())))
 }
 
