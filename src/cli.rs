@@ -43,6 +43,22 @@ pub struct Cli {
           require_equals = true, default_missing_value = "true", value_parser = parse_bool)]
     pub select_matrix_repr: Option<bool>,
 
+    /// Fuse operations into vectorized pipelines and run them on all cores (row-partitioned).
+    #[arg(long)]
+    pub vec: bool,
+
+    /// Threads of the vectorized engine (default: one per core).
+    #[arg(long, value_name = "N", require_equals = false)]
+    pub num_threads: Option<usize>,
+
+    /// Bytes of input per micro-batch of the vectorized engine (default 131072).
+    #[arg(long, value_name = "BYTES")]
+    pub phy_batch_size: Option<usize>,
+
+    /// Rows per task of the vectorized engine at least (default 1).
+    #[arg(long, value_name = "ROWS")]
+    pub grain_size: Option<usize>,
+
     /// Compile the script (printing `--explain` output) without running it. Not a DAPHNE flag.
     #[arg(long)]
     pub compile_only: bool,

@@ -17,6 +17,12 @@ pub struct UserConfig {
     pub import_libraries: BTreeMap<String, PathBuf>,
     pub sparsity_threshold: Option<f64>,
     pub select_matrix_repr: Option<bool>,
+    /// `use_vectorized_exec`.
+    pub use_vectorized_exec: Option<bool>,
+    /// `numberOfThreads` (-1 or 0: all cores).
+    pub number_of_threads: Option<i64>,
+    /// `minimumTaskSize` (rows per task at least).
+    pub minimum_task_size: Option<usize>,
 }
 
 /// DAPHNE's configuration keys (`src/parser/config/JsonParams.h`) and the JSON kind each takes.
@@ -126,6 +132,9 @@ fn parse(text: &str) -> Result<UserConfig, String> {
         match key.as_str() {
             "sparsity_threshold" => cfg.sparsity_threshold = value.as_f64(),
             "select_matrix_repr" => cfg.select_matrix_repr = value.as_bool(),
+            "use_vectorized_exec" => cfg.use_vectorized_exec = value.as_bool(),
+            "numberOfThreads" => cfg.number_of_threads = value.as_i64(),
+            "minimumTaskSize" => cfg.minimum_task_size = value.as_u64().map(|v| v as usize),
             "daphnedsl_import_paths" => read_import_paths(value, &mut cfg)?,
             _ => {}
         }

@@ -15,10 +15,12 @@ use daphne_ir::{PrintOptions, print_module};
 use daphne_passes::CompileOptions;
 use daphne_passes::manager::run_pipeline;
 use daphne_passes::stages::{self, Stage};
+use daphne_runtime::engine::{DEFAULT_BATCH_BYTES, Engine, EngineOptions};
 use daphne_runtime::exec::{ExecError, ExecOptions, Executor, Output};
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::time::Instant;
 
@@ -139,6 +141,7 @@ fn run(cli: Cli, start: Instant) -> Result<(), u8> {
     let compile_opts = CompileOptions {
         select_matrix_repr: cli.select_matrix_repr.or(user_config.select_matrix_repr).unwrap_or(false),
         sparsity_threshold: user_config.sparsity_threshold.unwrap_or(0.25),
+        vectorize: cli.vec || user_config.use_vectorized_exec.unwrap_or(false),
         ..CompileOptions::default()
     };
     let mut observer = |stage: &Stage, m: &daphne_ir::Module| {
@@ -159,7 +162,22 @@ fn run(cli: Cli, start: Instant) -> Result<(), u8> {
     let execution = Instant::now();
     PHASE_EXIT_CODE.store(EXECUTION_ERROR, Ordering::SeqCst);
     if !cli.compile_only {
-        execute(&module, &sources)?;
+        let threads = cli.num_threads.or(user_config.number_of_threads.map(|n| n.max(0) as usize)).unwrap_or(0);
+        let engine = if compile_opts.vectorize {
+            let opts = EngineOptions {
+                threads,
+                batch_bytes: cli.phy_batch_size.unwrap_or(DEFAULT_BATCH_BYTES),
+                grain_size: cli.grain_size.or(user_config.minimum_task_size).unwrap_or(1),
+            };
+            let e = Engine::new(&opts).map_err(|m| {
+                eprintln!("daphne: {m}");
+                EXECUTION_ERROR
+            })?;
+            Some(Arc::new(e))
+        } else {
+            None
+        };
+        execute(&module, &sources, engine)?;
     }
     if cli.timing {
         eprintln!("{}", Timings { start, parsing, compilation, execution }.report());
@@ -168,13 +186,13 @@ fn run(cli: Cli, start: Instant) -> Result<(), u8> {
 }
 
 /// Runs the compiled module; an execution error is reported with its DaphneDSL location.
-fn execute(module: &daphne_ir::Module, sources: &SourceMap) -> Result<(), u8> {
+fn execute(module: &daphne_ir::Module, sources: &SourceMap, engine: Option<Arc<Engine>>) -> Result<(), u8> {
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let mut err_stream = std::io::stderr();
     let result = {
         let io = Output { out: &mut out, err: &mut err_stream };
-        let mut exec = Executor::new(module, io, &ExecOptions::default());
+        let mut exec = Executor::new(module, io, &ExecOptions { engine, ..ExecOptions::default() });
         let r = exec.run_main();
         exec.flush();
         r

@@ -16,6 +16,7 @@ pub mod ops;
 pub mod parse;
 pub mod print;
 pub mod types;
+pub mod vector;
 pub mod verify;
 
 pub use attr::{Attr, Const, DenseAttr};

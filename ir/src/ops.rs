@@ -339,6 +339,11 @@ op_table! {
     StartProfiling  = "daphne.startProfiling",   Exact(1), Exact(0), 0, Keep, NONE;
     StopProfiling   = "daphne.stopProfiling",    Exact(1), Exact(0), 0, Keep, NONE;
     Map             = "daphne.map",              Exact(1), Exact(1), 0, Keep, NONE;
+    // --- fused pipelines ----------------------------------------------------------------------
+    // Operands are the pipeline's inputs; the body block takes one argument per input and ends
+    // with `daphne.return` of the outputs; attributes `splits` (one per input) and `combines` (one
+    // per output) say how the engine partitions and reassembles them (see `vector.rs`).
+    VectorizedPipeline = "daphne.vectorizedPipeline", AtLeast(1), AtLeast(1), 1, Keep, PURE;
     // --- lists --------------------------------------------------------------------------------
     CreateList      = "daphne.createList",       AtLeast(1), Exact(1), 0, Custom, PURE;
     Length          = "daphne.length",           Exact(1), Exact(1), 0, Sca(ValueType::Index), PURE;

@@ -161,7 +161,13 @@ impl Verifier<'_> {
             if m.region(r).parent != Some(op) {
                 return Err(self.err(op, "region's parent link does not match its op"));
             }
-            self.verify_block(blocks[0], scope)?;
+            if kind == OpKind::VectorizedPipeline {
+                // A pipeline body is isolated from above: it sees only its block arguments, so it
+                // can be compiled and shipped on its own.
+                self.verify_block(blocks[0], &mut HashSet::new())?;
+            } else {
+                self.verify_block(blocks[0], scope)?;
+            }
         }
         match kind {
             OpKind::Constant => self.verify_constant(op),
@@ -170,9 +176,10 @@ impl Verifier<'_> {
             OpKind::While => self.verify_while(op),
             OpKind::GenericCall => self.verify_call(op),
             OpKind::Return => match m.parent_op(op).map(|p| m.kind(p)) {
-                Some(OpKind::Func) => Ok(()),
-                _ => Err(self.err(op, "`daphne.return` must end a function body")),
+                Some(OpKind::Func | OpKind::VectorizedPipeline) => Ok(()),
+                _ => Err(self.err(op, "`daphne.return` must end a function or pipeline body")),
             },
+            OpKind::VectorizedPipeline => self.verify_pipeline(op),
             OpKind::Yield => match m.parent_op(op).map(|p| m.kind(p)) {
                 Some(OpKind::If | OpKind::For | OpKind::While) => Ok(()),
                 _ => Err(self.err(op, "`scf.yield` must end the region of an `scf` op")),
@@ -279,6 +286,33 @@ impl Verifier<'_> {
         self.check_types(op, "`after` arguments", m.block_args(after), &results)?;
         let y = self.terminator(op, 1, OpKind::Yield)?;
         self.check_types(op, "yielded values", m.operands(y), &init_types)
+    }
+
+    fn verify_pipeline(&self, op: Op) -> Result<(), VerifyError> {
+        let m = self.m;
+        let block = m.op_block(op, 0).ok_or_else(|| self.err(op, "missing body"))?;
+        let inputs = m.operands(op);
+        if m.block_args(block).len() != inputs.len() {
+            return Err(self.err(op, "the body takes one argument per input"));
+        }
+        let splits = crate::vector::splits(m, op).map_err(|e| self.err(op, e))?;
+        let combines = crate::vector::combines(m, op).map_err(|e| self.err(op, e))?;
+        if splits.len() != inputs.len() {
+            return Err(self.err(op, format!("{} splits for {} inputs", splits.len(), inputs.len())));
+        }
+        if combines.len() != m.results(op).len() {
+            return Err(self.err(op, format!("{} combines for {} outputs", combines.len(), m.results(op).len())));
+        }
+        for (i, (&v, split)) in inputs.iter().zip(&splits).enumerate() {
+            if *split == crate::vector::Split::Rows && !m.value_type(v).is_matrix() {
+                return Err(self.err(op, format!("input {i} is split by rows but is not a matrix")));
+            }
+        }
+        let ret = self.terminator(op, 0, OpKind::Return)?;
+        if m.operands(ret).len() != m.results(op).len() {
+            return Err(self.err(op, "the body must return one value per output"));
+        }
+        Ok(())
     }
 
     fn verify_call(&self, op: Op) -> Result<(), VerifyError> {

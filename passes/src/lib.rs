@@ -5,11 +5,14 @@
 //! verifies the module after every pass in tests and debug builds, and lets an observer print the
 //! IR after the stages `--explain` asks for.
 
+pub mod horizontal_fusion;
 pub mod inference;
 pub mod manager;
 pub mod pipeline;
+pub mod pipeline_cleanup;
 pub mod select_repr;
 pub mod stages;
+pub mod vectorize;
 
 use daphne_ir::{Loc, Module};
 use std::fmt;
@@ -22,13 +25,20 @@ pub struct CompileOptions {
     pub select_matrix_repr: bool,
     /// DAPHNE's `sparsity_threshold` (0.25 by default).
     pub sparsity_threshold: f64,
+    /// `--vec`: fuse operations into vectorized pipelines.
+    pub vectorize: bool,
     /// Run the verifier after every pass (on in tests and debug builds).
     pub verify_each_pass: bool,
 }
 
 impl Default for CompileOptions {
     fn default() -> Self {
-        CompileOptions { select_matrix_repr: false, sparsity_threshold: 0.25, verify_each_pass: cfg!(debug_assertions) }
+        CompileOptions {
+            select_matrix_repr: false,
+            sparsity_threshold: 0.25,
+            vectorize: false,
+            verify_each_pass: cfg!(debug_assertions),
+        }
     }
 }
 

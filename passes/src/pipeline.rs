@@ -1,9 +1,12 @@
 //! The compilation pipeline as data: stages in order, each with the passes it runs and why they
 //! sit there (as rustc's MIR pass list and DataFusion's optimizer rules are written down).
 
+use crate::horizontal_fusion::HorizontalFusionPass;
 use crate::inference::InferencePass;
+use crate::pipeline_cleanup::PipelineCleanupPass;
 use crate::select_repr::SelectMatrixReprPass;
 use crate::stages::{Stage, stage};
+use crate::vectorize::VectorizePass;
 use crate::{CompileOptions, Pass};
 
 /// One stage: its `--explain` entry and its passes with the reason for each.
@@ -35,6 +38,19 @@ pub fn pipeline(opts: &CompileOptions) -> Vec<StagePlan> {
             vec![(Box::new(SelectMatrixReprPass), "needs the sparsity estimates of property inference")],
         ));
     }
+    if opts.vectorize {
+        stages.extend(plan(
+            "vectorized",
+            vec![
+                (
+                    Box::new(VectorizePass),
+                    "needs exact types and shapes and the physical operators; fuses row-wise ops into pipelines",
+                ),
+                (Box::new(HorizontalFusionPass), "merges the pipelines vectorization made that scan the same input"),
+                (Box::new(PipelineCleanupPass), "fusion can leave unused outputs and duplicate inputs"),
+            ],
+        ));
+    }
     stages
 }
 
@@ -44,9 +60,9 @@ mod tests {
 
     #[test]
     fn every_planned_stage_exists_and_is_implemented() {
-        let opts = CompileOptions { select_matrix_repr: true, ..CompileOptions::default() };
+        let opts = CompileOptions { select_matrix_repr: true, vectorize: true, ..CompileOptions::default() };
         let keys: Vec<&str> = pipeline(&opts).iter().map(|p| p.stage.key).collect();
-        assert_eq!(keys, vec!["parsing", "property_inference", "select_matrix_repr"]);
+        assert_eq!(keys, vec!["parsing", "property_inference", "select_matrix_repr", "vectorized"]);
         assert!(pipeline(&opts).iter().all(|p| p.stage.implemented));
     }
 }

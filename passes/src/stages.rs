@@ -74,8 +74,8 @@ pub const STAGES: &[Stage] = &[
     Stage {
         key: "vectorized",
         header: "IR after vectorization:",
-        description: "after fusing operations into vectorized pipelines",
-        implemented: false,
+        description: "after fusing operations into vectorized pipelines (`--vec`)",
+        implemented: true,
     },
     Stage {
         key: "distributed",

@@ -1,13 +1,14 @@
 //! The DAPHNE runtime: data objects (dense and CSR matrices, frames, scalars, lists), the kernels
 //! behind DaphneIR ops, and the executor that runs a module.
 //!
-//! The vectorized engine and the coordinator side of distributed execution come with later issues
-//! (see the README's status table).
+//! The vectorized engine ([`engine`]) runs fused pipelines on many threads; the coordinator side of
+//! distributed execution comes with a later issue (see the README's status table).
 
 pub mod csr;
 pub mod data;
 pub mod dense;
 pub mod elem;
+pub mod engine;
 pub mod exec;
 pub mod format;
 pub mod frame;

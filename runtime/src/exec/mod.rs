@@ -6,6 +6,8 @@
 
 mod ops;
 
+pub(crate) use ops::Kernels;
+
 use crate::data::Data;
 use daphne_ir::infer::{InferInput, infer_result_types};
 use daphne_ir::{Attr, Block, Loc, Module, Op, OpKind, Type, Value, ValueType};
@@ -36,10 +38,13 @@ impl ExecError {
 }
 
 /// Settings of a run.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Default)]
 pub struct ExecOptions {
     /// Deepest allowed nesting of user-function calls (guards against runaway recursion).
     pub max_call_depth: usize,
+    /// The vectorized engine that runs `daphne.vectorizedPipeline` ops on many threads; without
+    /// one, a pipeline's body runs once over its whole inputs.
+    pub engine: Option<std::sync::Arc<crate::engine::Engine>>,
 }
 
 /// Where `print` writes.
@@ -55,6 +60,7 @@ pub struct Executor<'a, 'o> {
     funcs: HashMap<String, Op>,
     depth: usize,
     max_depth: usize,
+    pub(crate) engine: Option<std::sync::Arc<crate::engine::Engine>>,
 }
 
 /// The values of one call.
@@ -64,7 +70,7 @@ impl<'a, 'o> Executor<'a, 'o> {
     pub fn new(m: &'a Module, io: Output<'o>, opts: &ExecOptions) -> Executor<'a, 'o> {
         let funcs = m.funcs().into_iter().filter_map(|f| m.func_name(f).map(|n| (n.to_string(), f))).collect();
         let max_depth = if opts.max_call_depth == 0 { 2000 } else { opts.max_call_depth };
-        Executor { m, io, funcs, depth: 0, max_depth }
+        Executor { m, io, funcs, depth: 0, max_depth, engine: opts.engine.clone() }
     }
 
     /// Runs `@main`.
@@ -114,7 +120,7 @@ impl<'a, 'o> Executor<'a, 'o> {
             }
             let results = self.exec_op(op, env)?;
             for (i, (v, d)) in self.m.results(op).iter().zip(results).enumerate() {
-                let d = self.represent(op, i, d);
+                let d = self.kernels().represent(op, i, d);
                 env.insert(*v, d);
             }
         }
@@ -142,6 +148,32 @@ impl<'a, 'o> Executor<'a, 'o> {
             .collect()
     }
 
+    /// The kernels, reading this executor's module.
+    pub(crate) fn kernels(&self) -> ops::Kernels<'a> {
+        ops::Kernels { m: self.m }
+    }
+
+    pub(crate) fn err(&self, op: Op, message: impl Into<String>) -> ExecError {
+        self.kernels().err(op, message)
+    }
+
+    pub(crate) fn func_by_symbol(&self, op: Op) -> Result<Op, ExecError> {
+        let name = self
+            .m
+            .attr(
+                op,
+                match self.m.kind(op) {
+                    OpKind::Map => "func",
+                    _ => "callee",
+                },
+            )
+            .and_then(Attr::as_symbol)
+            .ok_or_else(|| self.err(op, "internal error: call without a callee"))?;
+        self.funcs.get(name).copied().ok_or_else(|| self.err(op, format!("unknown function `{name}`")))
+    }
+}
+
+impl ops::Kernels<'_> {
     pub(crate) fn err(&self, op: Op, message: impl Into<String>) -> ExecError {
         ExecError::Runtime { message: message.into(), loc: self.m.op(op).loc.clone() }
     }
@@ -179,18 +211,4 @@ impl<'a, 'o> Executor<'a, 'o> {
         })
     }
 
-    pub(crate) fn func_by_symbol(&self, op: Op) -> Result<Op, ExecError> {
-        let name = self
-            .m
-            .attr(
-                op,
-                match self.m.kind(op) {
-                    OpKind::Map => "func",
-                    _ => "callee",
-                },
-            )
-            .and_then(Attr::as_symbol)
-            .ok_or_else(|| self.err(op, "internal error: call without a callee"))?;
-        self.funcs.get(name).copied().ok_or_else(|| self.err(op, format!("unknown function `{name}`")))
-    }
 }

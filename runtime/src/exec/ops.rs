@@ -2,6 +2,7 @@
 //! arguments and kernel results into values.
 
 use super::{Env, ExecError, Executor};
+use daphne_ir::Module;
 use crate::data::Data;
 use crate::elem::{Elem, Scalar, cpp_name, scalar_to_cpp};
 use crate::frame::Frame;
@@ -38,7 +39,15 @@ pub fn convert_scalar(s: &Scalar, vt: ValueType) -> Result<Scalar, String> {
     with_vt!(vt, T => Ok(T::from_scalar(s)?.to_scalar()))
 }
 
-impl Executor<'_, '_> {
+/// The kernels of ops, with what they need to read from the module: everything that runs an op
+/// without touching the executor's state (output streams, call stack), so that the vectorized
+/// engine can run pipeline bodies on many threads.
+#[derive(Clone, Copy)]
+pub(crate) struct Kernels<'m> {
+    pub(crate) m: &'m Module,
+}
+
+impl Kernels<'_> {
     fn scalar<'d>(&self, op: Op, d: &'d Data, what: &str) -> Result<&'d Scalar, ExecError> {
         match d {
             Data::Scalar(s) => Ok(s),
@@ -102,41 +111,6 @@ impl Executor<'_, '_> {
             (Data::Matrix(Matrix::Csr(c)), Repr::Dense) => Data::Matrix(Matrix::Dense(c.to_dense())),
             (other, _) => other,
         }
-    }
-
-    fn print(&mut self, op: Op, args: &[Data]) -> Result<(), ExecError> {
-        let newline = self.flag(op, &args[1], "the newline flag of print")?;
-        let to_err = self.flag(op, &args[2], "the error flag of print")?;
-        let mut s = String::new();
-        match &args[0] {
-            Data::Scalar(v) => {
-                s.push_str(&scalar_to_cpp(v));
-                if newline {
-                    s.push('\n');
-                }
-            }
-            Data::Matrix(m) => m.print_to(&mut s),
-            Data::Frame(f) => f.print_to(&mut s),
-            Data::List(items) => {
-                use std::fmt::Write as _;
-                let kind = match items.first() {
-                    Some(m) if m.is_sparse() => "CSRMatrix",
-                    _ => "DenseMatrix",
-                };
-                let vt = items.first().map_or("double", |m| cpp_name(m.vt()));
-                let _ = writeln!(s, "List({}, {kind}, {vt})", items.len());
-                for m in items {
-                    m.print_to(&mut s);
-                }
-            }
-        }
-        let r = if to_err {
-            let _ = self.io.out.flush();
-            self.io.err.write_all(s.as_bytes())
-        } else {
-            self.io.out.write_all(s.as_bytes())
-        };
-        r.map_err(|e| self.err(op, format!("cannot write the output: {e}")))
     }
 
     fn type_of(d: &Data) -> String {
@@ -208,28 +182,10 @@ impl Executor<'_, '_> {
         })
     }
 
-    /// Executes one (non-terminator) op and returns its results.
-    pub(crate) fn exec_op(&mut self, op: Op, env: &mut Env) -> R {
+    /// Runs the kernel of one op that is neither control flow nor a call nor output (those need
+    /// the executor's state); callable from any thread.
+    pub(crate) fn run(&self, op: Op, args: &[Data]) -> R {
         let kind = self.m.kind(op);
-        // Control flow first: it runs regions and must not evaluate anything eagerly.
-        match kind {
-            OpKind::If => {
-                let args = self.operands(op, env)?;
-                let c = self.flag(op, &args[0], "the condition of `if`")?;
-                let block = self.m.op_block(op, if c { 0 } else { 1 }).ok_or_else(|| self.err(op, "missing region"))?;
-                return self.run_block(block, env);
-            }
-            OpKind::For => return self.exec_for(op, env),
-            OpKind::While => return self.exec_while(op, env),
-            OpKind::GenericCall => {
-                let args = self.operands(op, env)?;
-                let func = self.func_by_symbol(op)?;
-                let loc = self.m.op(op).loc.clone();
-                return self.call(func, args, &loc);
-            }
-            _ => {}
-        }
-        let args = self.operands(op, env)?;
         let e = |this: &Self, m: String| this.err(op, m);
         if let Some(bin) = BinOp::from_kind(kind) {
             let vt = self.result_vt(op, 0, &args)?;
@@ -501,10 +457,6 @@ impl Executor<'_, '_> {
                 let hi = self.int(op, &args[3], "the upper bound")?;
                 one(index::insert(&args[0], &args[1], lo, hi, kind == OpKind::InsertRow).map_err(|m| e(self, m))?)
             }
-            OpKind::Print => {
-                self.print(op, &args)?;
-                Ok(vec![])
-            }
             OpKind::Read => {
                 let path = self.string(op, &args[0], "the file name")?;
                 let d = match self.static_type(op, 0) {
@@ -560,10 +512,9 @@ impl Executor<'_, '_> {
                 let hi = self.f64_of(op, &args[2], "max")?;
                 mat(preprocess::quantize(&m.dense(), lo, hi).map_err(|m| e(self, m))?)
             }
-            OpKind::Map => self.exec_map(op, &args),
             OpKind::CreateList => {
                 let mut items = Vec::with_capacity(args.len());
-                for a in &args {
+                for a in args {
                     items.push(self.matrix(op, a, "a list element")?.clone());
                 }
                 one(Data::List(items))
@@ -630,15 +581,92 @@ impl Executor<'_, '_> {
         }
     }
 
+}
+
+impl Executor<'_, '_> {
+    /// Executes one (non-terminator) op and returns its results.
+    pub(crate) fn exec_op(&mut self, op: Op, env: &mut Env) -> R {
+        let kind = self.m.kind(op);
+        let k = self.kernels();
+        // Control flow first: it runs regions and must not evaluate anything eagerly.
+        match kind {
+            OpKind::If => {
+                let args = self.operands(op, env)?;
+                let c = k.flag(op, &args[0], "the condition of `if`")?;
+                let block = self.m.op_block(op, if c { 0 } else { 1 }).ok_or_else(|| k.err(op, "missing region"))?;
+                return self.run_block(block, env);
+            }
+            OpKind::For => return self.exec_for(op, env),
+            OpKind::While => return self.exec_while(op, env),
+            OpKind::GenericCall => {
+                let args = self.operands(op, env)?;
+                let func = self.func_by_symbol(op)?;
+                let loc = self.m.op(op).loc.clone();
+                return self.call(func, args, &loc);
+            }
+            OpKind::Print => {
+                let args = self.operands(op, env)?;
+                self.print(op, &args)?;
+                return Ok(vec![]);
+            }
+            OpKind::Map => {
+                let args = self.operands(op, env)?;
+                return self.exec_map(op, &args);
+            }
+            OpKind::VectorizedPipeline => {
+                let args = self.operands(op, env)?;
+                return crate::engine::run_pipeline(k, op, args, self.engine.as_deref());
+            }
+            _ => {}
+        }
+        let args = self.operands(op, env)?;
+        k.run(op, &args)
+    }
+
+    fn print(&mut self, op: Op, args: &[Data]) -> Result<(), ExecError> {
+        let newline = self.kernels().flag(op, &args[1], "the newline flag of print")?;
+        let to_err = self.kernels().flag(op, &args[2], "the error flag of print")?;
+        let mut s = String::new();
+        match &args[0] {
+            Data::Scalar(v) => {
+                s.push_str(&scalar_to_cpp(v));
+                if newline {
+                    s.push('\n');
+                }
+            }
+            Data::Matrix(m) => m.print_to(&mut s),
+            Data::Frame(f) => f.print_to(&mut s),
+            Data::List(items) => {
+                use std::fmt::Write as _;
+                let kind = match items.first() {
+                    Some(m) if m.is_sparse() => "CSRMatrix",
+                    _ => "DenseMatrix",
+                };
+                let vt = items.first().map_or("double", |m| cpp_name(m.vt()));
+                let _ = writeln!(s, "List({}, {kind}, {vt})", items.len());
+                for m in items {
+                    m.print_to(&mut s);
+                }
+            }
+        }
+        let r = if to_err {
+            let _ = self.io.out.flush();
+            self.io.err.write_all(s.as_bytes())
+        } else {
+            self.io.out.write_all(s.as_bytes())
+        };
+        r.map_err(|e| self.kernels().err(op, format!("cannot write the output: {e}")))
+    }
+
     fn exec_for(&mut self, op: Op, env: &mut Env) -> R {
         let args = self.operands(op, env)?;
-        let lb = self.int(op, &args[0], "the lower bound of the loop")?;
-        let ub = self.int(op, &args[1], "the upper bound of the loop")?;
-        let step = self.int(op, &args[2], "the step of the loop")?;
-        let body = self.m.op_block(op, 0).ok_or_else(|| self.err(op, "missing loop body"))?;
+        let lb = self.kernels().int(op, &args[0], "the lower bound of the loop")?;
+        let ub = self.kernels().int(op, &args[1], "the upper bound of the loop")?;
+        let step = self.kernels().int(op, &args[2], "the step of the loop")?;
+        let body = self.m.op_block(op, 0).ok_or_else(|| self.kernels().err(op, "missing loop body"))?;
         let mut carried: Vec<Data> = args[3..].to_vec();
         if step <= 0 && lb < ub {
-            return Err(self.err(op, "the step of a for-loop must not be zero"));
+            return Err(self.kernels().err(op, "the step of a for-loop must not be zero"));
         }
         let mut iv = lb;
         while iv < ub {
@@ -655,16 +683,16 @@ impl Executor<'_, '_> {
     }
 
     fn exec_while(&mut self, op: Op, env: &mut Env) -> R {
-        let before = self.m.op_block(op, 0).ok_or_else(|| self.err(op, "missing loop condition"))?;
-        let after = self.m.op_block(op, 1).ok_or_else(|| self.err(op, "missing loop body"))?;
+        let before = self.m.op_block(op, 0).ok_or_else(|| self.kernels().err(op, "missing loop condition"))?;
+        let after = self.m.op_block(op, 1).ok_or_else(|| self.kernels().err(op, "missing loop body"))?;
         let mut args = self.operands(op, env)?;
         loop {
             let mut r = self.run_block_with(before, args, env)?;
             if r.is_empty() {
-                return Err(self.err(op, "internal error: loop condition without value"));
+                return Err(self.kernels().err(op, "internal error: loop condition without value"));
             }
             let cond = r.remove(0);
-            if !self.flag(op, &cond, "the loop condition")? {
+            if !self.kernels().flag(op, &cond, "the loop condition")? {
                 return Ok(r);
             }
             args = self.run_block_with(after, r, env)?;
@@ -672,7 +700,7 @@ impl Executor<'_, '_> {
     }
 
     fn exec_map(&mut self, op: Op, args: &[Data]) -> R {
-        let m = self.matrix(op, &args[0], "the argument of map")?.clone();
+        let m = self.kernels().matrix(op, &args[0], "the argument of map")?.clone();
         let func = self.func_by_symbol(op)?;
         let loc = self.m.op(op).loc.clone();
         let d = m.dense();
@@ -682,7 +710,7 @@ impl Executor<'_, '_> {
                 let out = self.call(func, vec![Data::Scalar(d.get(r, c))], &loc)?;
                 match out.into_iter().next() {
                     Some(Data::Scalar(s)) => cells.push(s),
-                    _ => return Err(self.err(op, "the function given to map must return one scalar")),
+                    _ => return Err(self.kernels().err(op, "the function given to map must return one scalar")),
                 }
             }
         }
@@ -693,7 +721,7 @@ impl Executor<'_, '_> {
             .and_then(Type::value_type)
             .or_else(|| cells.first().map(Scalar::value_type))
             .unwrap_or(m.vt());
-        let out = Dense::from_scalars(vt, m.rows(), m.cols(), &cells).map_err(|msg| self.err(op, msg))?;
+        let out = Dense::from_scalars(vt, m.rows(), m.cols(), &cells).map_err(|msg| self.kernels().err(op, msg))?;
         mat(out)
     }
 }

@@ -292,6 +292,10 @@ fn num_binary<T: Num + DenseElem>(op: BinOp, lhs: Side<'_, T>, rhs: Side<'_, T>)
         BinOp::Sub => zip(lhs, rhs, name, |a: T, b| a.sub(b)),
         BinOp::Mul => zip(lhs, rhs, name, |a: T, b| a.mul(b)),
         BinOp::Div => zip(lhs, rhs, name, |a: T, b| a.div(b)),
+        // Squaring is the common case (`X ^ 2`): a multiplication instead of a call of `pow`.
+        BinOp::Pow if T::IS_FLOAT && matches!(&rhs, Side::Sca(y) if y.to_f64() == 2.0) => {
+            zip(lhs, rhs, name, |a: T, _| a.mul(a))
+        }
         BinOp::Pow => zip(lhs, rhs, name, pow::<T>),
         BinOp::Mod => zip(lhs, rhs, name, fmod::<T>),
         BinOp::Log => zip(lhs, rhs, name, log_base::<T>),
