@@ -13,7 +13,7 @@ use daphne_frontend::LowerOptions;
 use daphne_ir::diag::{Diagnostic, Severity, SourceMap};
 use daphne_ir::{PrintOptions, print_module};
 use daphne_passes::CompileOptions;
-use daphne_passes::manager::run_pipeline;
+use daphne_passes::manager::{Event, run_pipeline};
 use daphne_passes::stages::{self, Stage};
 use daphne_runtime::engine::{DEFAULT_BATCH_BYTES, Engine, EngineOptions};
 use daphne_runtime::exec::{ExecError, ExecOptions, Executor, Output};
@@ -144,7 +144,8 @@ fn run(cli: Cli, start: Instant) -> Result<(), u8> {
         vectorize: cli.vec || user_config.use_vectorized_exec.unwrap_or(false),
         ..CompileOptions::default()
     };
-    let mut observer = |stage: &Stage, m: &daphne_ir::Module| {
+    let mut observer = |event: Event<'_>, m: &daphne_ir::Module| {
+        let Event::AfterStage(stage) = event else { return };
         if explain.iter().any(|s| s.key == stage.key) {
             eprint!("{}\n{}", stage.header, print_module(m, PrintOptions::default()));
         }

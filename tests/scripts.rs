@@ -3,6 +3,10 @@
 //! `// args: n=3 s="x"` (script arguments), `// flags: --select-matrix-repr` (command-line flags),
 //! `// exit: 3` (the expected exit code, 0 by default; a failing script must also print an error
 //! that names its location on stderr).
+//!
+//! Every script runs four ways with the same expected output: plain, vectorized (`--vec`), and
+//! vectorized with one and with two threads and tiny micro-batches (`--phy-batch-size=64`), so
+//! that even small matrices are cut into many batches and tasks.
 
 mod common;
 
@@ -31,14 +35,33 @@ fn scripts() -> Vec<PathBuf> {
 
 #[test]
 fn corpus_output_matches() {
+    check_corpus(&[]);
+}
+
+#[test]
+fn corpus_output_matches_vectorized() {
+    check_corpus(&["--vec"]);
+}
+
+#[test]
+fn corpus_output_matches_vectorized_one_thread_small_batches() {
+    check_corpus(&["--vec", "--num-threads", "1", "--phy-batch-size=64"]);
+}
+
+#[test]
+fn corpus_output_matches_vectorized_two_threads_small_batches() {
+    check_corpus(&["--vec", "--num-threads", "2", "--phy-batch-size=64"]);
+}
+
+fn check_corpus(mode: &[&str]) {
     let mut failures = Vec::new();
     let all = scripts();
     assert!(!all.is_empty(), "no scripts found");
     for path in &all {
         let source = std::fs::read_to_string(path).expect("script is readable");
         let shown = rel(path);
-        let mut args: Vec<String> =
-            header(&source, "flags").map(|f| f.split_whitespace().map(str::to_string).collect()).unwrap_or_default();
+        let mut args: Vec<String> = mode.iter().map(|s| s.to_string()).collect();
+        args.extend(header(&source, "flags").iter().flat_map(|f| f.split_whitespace().map(str::to_string)));
         args.push(shown.clone());
         args.extend(fixture_args(&source));
         let expected_code: i32 = header(&source, "exit").and_then(|c| c.parse().ok()).unwrap_or(0);
@@ -55,5 +78,11 @@ fn corpus_output_matches() {
             failures.push(format!("{shown}: the error does not name the script's location:\n{stderr}"));
         }
     }
-    assert!(failures.is_empty(), "{} of {} scripts failed:\n\n{}", failures.len(), all.len(), failures.join("\n\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} scripts failed with flags {mode:?}:\n\n{}",
+        failures.len(),
+        all.len(),
+        failures.join("\n\n")
+    );
 }

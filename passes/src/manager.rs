@@ -1,17 +1,27 @@
 //! The pass manager: runs the pipeline's passes in order, verifies the module after each pass when
-//! asked to (tests and debug builds), and calls an observer after every stage (this is how
-//! `--explain` prints the IR; passes themselves never print).
+//! asked to (tests and debug builds), and reports to an observer after every pass and every stage
+//! (this is how `--explain` prints the IR and how tests diff a pass's effect; passes themselves
+//! never print).
 
 use crate::pipeline::pipeline;
 use crate::stages::Stage;
 use crate::{CompileOptions, PassCx, PassError};
 use daphne_ir::{Module, verify};
 
+/// What the observer is told about.
+#[derive(Clone, Copy, Debug)]
+pub enum Event<'a> {
+    /// A pass of the stage has run (and the module verified, when verification is on).
+    AfterPass { stage: &'static Stage, pass: &'a str },
+    /// Every pass of the stage has run.
+    AfterStage(&'static Stage),
+}
+
 /// Runs the whole pipeline over a module.
 pub fn run_pipeline(
     m: &mut Module,
     opts: &CompileOptions,
-    observer: &mut dyn FnMut(&Stage, &Module),
+    observer: &mut dyn FnMut(Event<'_>, &Module),
 ) -> Result<(), PassError> {
     let mut cx = PassCx { options: opts };
     for plan in pipeline(opts) {
@@ -25,8 +35,9 @@ pub fn run_pipeline(
                     user_error: false,
                 })?;
             }
+            observer(Event::AfterPass { stage: plan.stage, pass: pass.name() }, m);
         }
-        observer(plan.stage, m);
+        observer(Event::AfterStage(plan.stage), m);
     }
     Ok(())
 }

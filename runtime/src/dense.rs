@@ -87,7 +87,7 @@ impl<T: Elem> DenseMatrix<T> {
     }
 
     /// Iterates the cells row by row.
-    pub fn iter(&self) -> impl Iterator<Item = &T> + '_ {
+    pub fn iter(&self) -> impl Iterator<Item = &T> + Clone + '_ {
         (0..self.rows).flat_map(move |r| self.row(r).iter())
     }
 

@@ -88,10 +88,9 @@ impl AggOp {
     }
 }
 
-/// Aggregates a sequence of values of the result type `R`.
-fn reduce<R: Num>(op: AggOp, values: impl Iterator<Item = R>) -> R {
-    let values: Vec<R> = values.collect();
-    let values = values.iter().copied();
+/// Aggregates a sequence of values of the result type `R` (read twice for variances, never
+/// copied).
+fn reduce<R: Num>(op: AggOp, values: impl Iterator<Item = R> + Clone) -> R {
     match op {
         AggOp::Sum => values.fold(R::zero(), |a, x| a.add(x)),
         AggOp::Prod => values.fold(R::one(), |a, x| a.mul(x)),
@@ -120,6 +119,63 @@ fn reduce<R: Num>(op: AggOp, values: impl Iterator<Item = R>) -> R {
             if op == AggOp::Var { var } else { R::from_f64(var.to_f64().sqrt()) }
         }
         AggOp::IdxMin | AggOp::IdxMax => R::zero(),
+    }
+}
+
+/// Column-wise aggregation in one row-major pass per step (each column sees its values in row
+/// order, exactly as a column-by-column loop would, but memory is read sequentially).
+fn aggregate_cols<T: Num, R: Num>(op: AggOp, m: &DenseMatrix<T>) -> Vec<R> {
+    let (rows, cols) = (m.rows(), m.cols());
+    let conv = |x: &T| convert_num::<T, R>(*x);
+    let fold = |init: Vec<R>, skip: usize, f: &dyn Fn(R, R) -> R| -> Vec<R> {
+        let mut acc = init;
+        for r in skip..rows {
+            for (a, x) in acc.iter_mut().zip(m.row(r)) {
+                *a = f(*a, conv(x));
+            }
+        }
+        acc
+    };
+    let first = || if rows == 0 { vec![R::zero(); cols] } else { m.row(0).iter().map(conv).collect() };
+    match op {
+        AggOp::Sum => fold(vec![R::zero(); cols], 0, &|a, x| a.add(x)),
+        AggOp::Prod => fold(vec![R::one(); cols], 0, &|a, x| a.mul(x)),
+        AggOp::Min => fold(first(), 1, &|a, x| if x < a { x } else { a }),
+        AggOp::Max => fold(first(), 1, &|a, x| if a < x { x } else { a }),
+        AggOp::Count => vec![R::from_i128(rows as i128); cols],
+        AggOp::Mean | AggOp::Var | AggOp::Stddev => {
+            let n = R::from_i128(rows as i128);
+            let mean: Vec<R> = fold(vec![R::zero(); cols], 0, &|a, x| a.add(x)).into_iter().map(|s| s.div(n)).collect();
+            if op == AggOp::Mean {
+                return mean;
+            }
+            let mut var = vec![R::zero(); cols];
+            for r in 0..rows {
+                for ((v, x), mu) in var.iter_mut().zip(m.row(r)).zip(&mean) {
+                    let d = conv(x).sub(*mu);
+                    *v = v.add(d.mul(d));
+                }
+            }
+            var.into_iter()
+                .map(|v| {
+                    let v = v.div(n);
+                    if op == AggOp::Var { v } else { R::from_f64(v.to_f64().sqrt()) }
+                })
+                .collect()
+        }
+        AggOp::IdxMin | AggOp::IdxMax => {
+            let max = op == AggOp::IdxMax;
+            let mut best: Vec<usize> = vec![0; cols];
+            for r in 1..rows {
+                for (c, v) in m.row(r).iter().enumerate() {
+                    let b = m.get(best[c], c);
+                    if if max { *v > *b } else { *v < *b } {
+                        best[c] = r;
+                    }
+                }
+            }
+            best.into_iter().map(|i| R::from_i128(i as i128)).collect()
+        }
     }
 }
 
@@ -162,18 +218,7 @@ fn agg_typed<T: Num, R: Num + DenseElem>(op: AggOp, axis: Axis, m: &DenseMatrix<
                 .collect();
             R::wrap(DenseMatrix::from_vec(rows, 1, v))
         }
-        Axis::Col => {
-            let v: Vec<R> = (0..cols)
-                .map(|c| match op {
-                    AggOp::IdxMin | AggOp::IdxMax => {
-                        let col: Vec<T> = (0..rows).map(|r| *m.get(r, c)).collect();
-                        R::from_i128(arg_extreme(&col, op == AggOp::IdxMax) as i128)
-                    }
-                    _ => reduce::<R>(op, (0..rows).map(|r| conv(m.get(r, c)))),
-                })
-                .collect();
-            R::wrap(DenseMatrix::from_vec(1, cols, v))
-        }
+        Axis::Col => R::wrap(DenseMatrix::from_vec(1, cols, aggregate_cols::<T, R>(op, m))),
     })
 }
 
