@@ -66,8 +66,7 @@ fn row_inputs(m: &Module, p: Op) -> HashSet<Value> {
 /// The first pair of pipelines (earlier, later) of the block that may be merged.
 fn find_pair(m: &Module, b: Block) -> Option<(Op, Op)> {
     let ops = m.block_ops(b);
-    let pipes: Vec<usize> =
-        (0..ops.len()).filter(|i| m.kind(ops[*i]) == OpKind::VectorizedPipeline).collect();
+    let pipes: Vec<usize> = (0..ops.len()).filter(|i| m.kind(ops[*i]) == OpKind::VectorizedPipeline).collect();
     for (x, &i) in pipes.iter().enumerate() {
         let shared = row_inputs(m, ops[i]);
         if shared.is_empty() {

@@ -98,11 +98,8 @@ pub(crate) fn assemble(m: &mut Module, anchor: Op, parts: &[(Op, Vec<usize>)]) -
         let Some((&ret, inner)) = ops.split_last() else { return Err(internal(m, *p, "empty pipeline body")) };
         for &op in inner {
             m.append_op(new_body, op);
-            let remapped: Vec<Value> = m
-                .operands(op)
-                .iter()
-                .map(|v| arg_index.get(v).map_or(*v, |k| new_args[*k]))
-                .collect();
+            let remapped: Vec<Value> =
+                m.operands(op).iter().map(|v| arg_index.get(v).map_or(*v, |k| new_args[*k])).collect();
             m.op_mut(op).operands = remapped;
         }
         let returned = m.operands(ret).to_vec();
@@ -122,14 +119,8 @@ pub(crate) fn assemble(m: &mut Module, anchor: Op, parts: &[(Op, Vec<usize>)]) -
     attrs.insert("combines".into(), combine_attr(&outputs.iter().map(|o| o.2).collect::<Vec<_>>()));
     let loc = Loc::fuse(parts.iter().map(|(p, _)| m.op(*p).loc.clone()));
     let types = outputs.iter().map(|o| m.value_type(o.0).clone()).collect();
-    let pipe = m.create_op(
-        OpKind::VectorizedPipeline,
-        inputs.iter().map(|i| i.0).collect(),
-        types,
-        attrs,
-        vec![region],
-        loc,
-    );
+    let pipe =
+        m.create_op(OpKind::VectorizedPipeline, inputs.iter().map(|i| i.0).collect(), types, attrs, vec![region], loc);
     m.insert_before(anchor, pipe);
     for (j, (old, _, _)) in outputs.iter().enumerate() {
         let new = m.result(pipe, j);

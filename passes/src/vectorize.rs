@@ -53,11 +53,13 @@ fn is_dense_matrix(t: &Type) -> bool {
     matches!(t, Type::Matrix(mt) if mt.repr != Repr::Sparse)
 }
 
-fn is_const_false(m: &Module, v: Value) -> bool {
-    m.defining_op(v).is_some_and(|d| {
-        m.kind(d) == OpKind::Constant
-            && matches!(m.attr(d, "value").and_then(|a| a.as_const()), Some(daphne_ir::Const::Bool(false)))
-    })
+/// The value of a bool constant.
+fn constant_bool(m: &Module, v: Value) -> Option<bool> {
+    let d = m.defining_op(v).filter(|d| m.kind(*d) == OpKind::Constant)?;
+    match m.attr(d, "value").and_then(|a| a.as_const()) {
+        Some(daphne_ir::Const::Bool(b)) => Some(*b),
+        _ => None,
+    }
 }
 
 /// The op's vectorization, if it can run on batches of rows here.
@@ -75,12 +77,34 @@ fn candidate(m: &Module, op: Op) -> Option<Candidate> {
     if !result_ok {
         return None;
     }
-    if kind == OpKind::MatMul && !m.operands(op).get(2).is_some_and(|v| is_const_false(m, *v)) {
-        return None;
+    let mut combine = rule.combine;
+    let mut both_rows = false;
+    if kind == OpKind::MatMul {
+        // `A @ B` reads A by rows. Beyond DAPHNE: `t(A) @ B` (transa, B not transposed) is the
+        // sum over row batches of `t(A_b) @ B_b`, so both are read by rows and added up.
+        let flag = |i: usize| m.operands(op).get(i).map(|v| constant_bool(m, *v));
+        match (flag(2), flag(3)) {
+            (Some(Some(false)), Some(Some(_))) => {}
+            (Some(Some(true)), Some(Some(false))) => {
+                combine = Combine::Add;
+                both_rows = true;
+            }
+            _ => return None,
+        }
+        if combine == Combine::Add && !is_dense_matrix(result) {
+            return None;
+        }
     }
     let mut splits = Vec::with_capacity(m.operands(op).len());
     for (i, &v) in m.operands(op).iter().enumerate() {
         let split = match m.value_type(v) {
+            t if is_dense_matrix(t) && both_rows => {
+                if i < 2 {
+                    Split::Rows
+                } else {
+                    Split::None
+                }
+            }
             t if is_dense_matrix(t) => rule.split(i),
             Type::Scalar(_) => Split::None,
             _ => return None,
@@ -90,7 +114,7 @@ fn candidate(m: &Module, op: Op) -> Option<Candidate> {
     if !splits.contains(&Split::Rows) {
         return None;
     }
-    Some(Candidate { splits, combine: rule.combine })
+    Some(Candidate { splits, combine })
 }
 
 fn known_rows(m: &Module, v: Value) -> Option<u64> {
@@ -132,10 +156,10 @@ impl RowSources {
 /// Whether operand `i` of `consumer` may be computed per batch: always, unless it sits where a
 /// row vector would be broadcast and its row count is not known to equal the left operand's.
 fn rows_compatible(m: &Module, rows: &RowSources, consumer: Op, i: usize) -> bool {
-    if !vector::broadcasts(m.kind(consumer), i) {
+    let ops = m.operands(consumer);
+    if !vector::broadcasts(m.kind(consumer), i) || !m.value_type(ops[0]).is_matrix() {
         return true;
     }
-    let ops = m.operands(consumer);
     let known_equal = matches!((known_rows(m, ops[i]), known_rows(m, ops[0])), (Some(a), Some(b)) if a == b);
     known_equal || rows.of(ops[i]) == rows.of(ops[0])
 }
@@ -377,7 +401,8 @@ fn materialize(m: &mut Module, members: &[Op], cands: &HashMap<Op, Candidate>) -
         }
     }
     let ret_loc = m.op(last).loc.clone();
-    let ret = m.create_op(OpKind::Return, outputs.iter().map(|(v, _)| *v).collect(), vec![], Attrs::new(), vec![], ret_loc);
+    let ret =
+        m.create_op(OpKind::Return, outputs.iter().map(|(v, _)| *v).collect(), vec![], Attrs::new(), vec![], ret_loc);
     m.append_op(body, ret);
     Ok(true)
 }

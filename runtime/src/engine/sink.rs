@@ -45,7 +45,11 @@ impl<T: DenseElem> TypedSink<T> {
 impl<T: DenseElem> BlockSink for TypedSink<T> {
     unsafe fn put(&self, r0: usize, c0: usize, block: &Dense) -> Result<(), String> {
         let Some(m) = T::unwrap(block) else {
-            return Err(format!("a batch result has value type {} instead of {}", block.vt().ir_name(), T::VT.ir_name()));
+            return Err(format!(
+                "a batch result has value type {} instead of {}",
+                block.vt().ir_name(),
+                T::VT.ir_name()
+            ));
         };
         if r0 + m.rows() > self.rows || c0 + m.cols() > self.cols {
             return Err(format!(

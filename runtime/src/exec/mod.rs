@@ -210,5 +210,4 @@ impl ops::Kernels<'_> {
             self.err(op, format!("cannot determine the value type of the result of `{}`", self.m.kind(op).name()))
         })
     }
-
 }

@@ -2,7 +2,6 @@
 //! arguments and kernel results into values.
 
 use super::{Env, ExecError, Executor};
-use daphne_ir::Module;
 use crate::data::Data;
 use crate::elem::{Elem, Scalar, cpp_name, scalar_to_cpp};
 use crate::frame::Frame;
@@ -11,6 +10,7 @@ use crate::kernels::ewise::{self, BinOp, UnOp};
 use crate::kernels::{datagen, index, io, linalg, preprocess, reorg, structure};
 use crate::matrix::{Csr, Dense, Matrix, storage_vt};
 use crate::with_vt;
+use daphne_ir::Module;
 use daphne_ir::{Attr, Op, OpKind, Repr, Type, ValueType};
 
 type R = Result<Vec<Data>, ExecError>;
@@ -580,7 +580,6 @@ impl Kernels<'_> {
             other => Err(self.err(op, format!("`{}` is not supported by this runtime (yet)", other.name()))),
         }
     }
-
 }
 
 impl Executor<'_, '_> {
