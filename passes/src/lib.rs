@@ -12,6 +12,7 @@ pub mod pipeline;
 pub mod pipeline_cleanup;
 pub mod select_repr;
 pub mod stages;
+pub mod transpose_into_matmul;
 pub mod vectorize;
 
 use daphne_ir::{Loc, Module};
