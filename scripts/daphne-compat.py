@@ -14,13 +14,13 @@ import sys
 EXCLUDED = {"sql", "codegen", "extensibility", "config", "import", "secondorder"}
 
 # Flags DAPHNE's own tests pass (from the categories' *Test.cpp files), by script-name prefix.
-# `--vec` (MultiThreadedOpsTest) is not passed while this implementation has no vectorized
-# engine: it does not change what a script prints.
 FLAGS = [
     ("expressions/matrix_literal_", ["--select-matrix-repr"]),
     ("operations/typeOfSparse_", ["--select-matrix-repr=1"]),
-    ("vectorized/runEwBinarySparse", ["--select-matrix-representations"]),
-    ("vectorized/runColAggSparse", ["--select-matrix-representations"]),
+    ("vectorized/runEwBinarySparse", ["--select-matrix-representations", "--vec"]),
+    ("vectorized/runColAggSparse", ["--select-matrix-representations", "--vec"]),
+    ("vectorized/run", ["--vec"]),
+    ("vectorized/pipeline_", ["--vec"]),
 ]
 
 

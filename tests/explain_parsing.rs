@@ -4,9 +4,7 @@
 
 mod common;
 
-use common::{fixture_args, rel, run_daphne};
-use daphne_frontend::LowerOptions;
-use daphne_ir::diag::SourceMap;
+use common::{compile_fixture, fixture_args, rel, run_daphne};
 use daphne_ir::{PrintOptions, parse_module, print_module, verify};
 use std::time::Duration;
 
@@ -33,18 +31,8 @@ fn explain_parsing_prints_round_tripping_ir() {
 #[test]
 fn ir_with_locations_round_trips() {
     insta::glob!("fixtures/parsing/*.daph", |path| {
-        let source = std::fs::read_to_string(path).expect("fixture is readable");
-        let mut opts = LowerOptions::default();
-        for a in fixture_args(&source) {
-            if let Some((k, v)) = a.split_once('=') {
-                opts.args.insert(k.to_string(), v.to_string());
-            }
-        }
-        let mut sources = SourceMap::new();
         // Imports resolve relative to the script, so give the frontend the real path.
-        let file = sources.add(path.display().to_string(), source);
-        let out = daphne_frontend::compile(&mut sources, file, &opts);
-        let module = out.module.unwrap_or_else(|| panic!("{} does not compile: {:?}", path.display(), out.diagnostics));
+        let module = compile_fixture(path, path.display().to_string());
         verify(&module).unwrap_or_else(|e| panic!("{}: lowered IR does not verify: {e}", path.display()));
         let with_locs = PrintOptions { locations: true };
         let text = print_module(&module, with_locs);

@@ -21,27 +21,12 @@ impl Pass for HorizontalFusionPass {
     }
 
     fn run(&self, m: &mut Module, _cx: &mut PassCx<'_>) -> Result<Changed, PassError> {
-        let mut changed = false;
-        for func in m.funcs() {
-            if let Some(entry) = m.op_block(func, 0) {
-                changed |= fuse_block(m, entry)?;
-            }
-        }
-        Ok(if changed { Changed::Yes } else { Changed::No })
+        crate::rewrite_blocks(m, &mut fuse_block)
     }
 }
 
 fn fuse_block(m: &mut Module, b: Block) -> Result<bool, PassError> {
     let mut changed = false;
-    for op in m.block_ops(b).to_vec() {
-        if matches!(m.kind(op), OpKind::If | OpKind::For | OpKind::While) {
-            for i in 0..m.op(op).regions.len() {
-                if let Some(inner) = m.op_block(op, i) {
-                    changed |= fuse_block(m, inner)?;
-                }
-            }
-        }
-    }
     while let Some((a, z)) = find_pair(m, b) {
         let all = |p: Op| (p, (0..m.results(p).len()).collect::<Vec<_>>());
         let parts = [all(a), all(z)];
@@ -92,8 +77,6 @@ fn find_pair(m: &Module, b: Block) -> Option<(Op, Op)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::CompileOptions;
-    use daphne_ir::{PrintOptions, parse_module, print_module, verify};
 
     const TWO_SCANS: &str = r#"module {
   func.func @main() {
@@ -119,11 +102,7 @@ mod tests {
 }"#;
 
     fn run(src: &str) -> String {
-        let mut m = parse_module(src).expect("test IR parses");
-        let opts = CompileOptions::default();
-        HorizontalFusionPass.run(&mut m, &mut PassCx { options: &opts }).expect("pass runs");
-        verify(&m).expect("verifies");
-        print_module(&m, PrintOptions::default())
+        crate::testing::run_pass(&HorizontalFusionPass, src)
     }
 
     #[test]

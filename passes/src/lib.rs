@@ -78,6 +78,55 @@ pub struct PassCx<'a> {
     pub options: &'a CompileOptions,
 }
 
+/// Rewrites every block of straight-line code: each function body and, before the block that holds
+/// them, the blocks of its `scf.if`/`scf.for`/`scf.while` ops (pipeline bodies are not visited).
+/// `rewrite` returns whether it changed its block.
+pub(crate) fn rewrite_blocks(
+    m: &mut Module,
+    rewrite: &mut dyn FnMut(&mut Module, daphne_ir::Block) -> Result<bool, PassError>,
+) -> Result<Changed, PassError> {
+    fn visit(
+        m: &mut Module,
+        b: daphne_ir::Block,
+        rewrite: &mut dyn FnMut(&mut Module, daphne_ir::Block) -> Result<bool, PassError>,
+    ) -> Result<bool, PassError> {
+        let mut changed = false;
+        for op in m.block_ops(b).to_vec() {
+            if matches!(m.kind(op), daphne_ir::OpKind::If | daphne_ir::OpKind::For | daphne_ir::OpKind::While) {
+                for i in 0..m.op(op).regions.len() {
+                    if let Some(inner) = m.op_block(op, i) {
+                        changed |= visit(m, inner, rewrite)?;
+                    }
+                }
+            }
+        }
+        Ok(rewrite(m, b)? | changed)
+    }
+    let mut changed = false;
+    for func in m.funcs() {
+        if let Some(entry) = m.op_block(func, 0) {
+            changed |= visit(m, entry, rewrite)?;
+        }
+    }
+    Ok(if changed { Changed::Yes } else { Changed::No })
+}
+
+/// Test helpers: run one pass over IR text.
+#[cfg(test)]
+pub(crate) mod testing {
+    use super::{CompileOptions, Pass, PassCx};
+    use daphne_ir::{PrintOptions, parse_module, print_module, verify};
+
+    /// Parses `src`, runs `pass`, verifies, and prints the result.
+    pub fn run_pass(pass: &dyn Pass, src: &str) -> String {
+        let mut m = parse_module(src).expect("test IR parses");
+        let opts = CompileOptions::default();
+        pass.run(&mut m, &mut PassCx { options: &opts }).expect("pass runs");
+        verify(&m).expect("verifies after the pass");
+        print_module(&m, PrintOptions::default())
+    }
+}
+
 /// A module-to-module rewrite.
 pub trait Pass {
     /// A stable snake_case name (used in messages and `--explain`).

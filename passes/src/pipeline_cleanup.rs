@@ -135,12 +135,11 @@ pub(crate) fn assemble(m: &mut Module, anchor: Op, parts: &[(Op, Vec<usize>)]) -
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::CompileOptions;
-    use daphne_ir::{PrintOptions, parse_module, print_module, verify};
 
     #[test]
     fn drops_unused_outputs_duplicate_inputs_and_dead_pipelines() {
-        let mut m = parse_module(
+        let out = crate::testing::run_pass(
+            &PipelineCleanupPass,
             r#"module {
   func.func @main() {
     %0 = "daphne.constant"() {value = 1.000000e+00 : f64} : () -> f64
@@ -163,12 +162,7 @@ mod tests {
     "daphne.return"() : () -> ()
   }
 }"#,
-        )
-        .expect("test IR parses");
-        let opts = CompileOptions::default();
-        PipelineCleanupPass.run(&mut m, &mut PassCx { options: &opts }).expect("pass runs");
-        verify(&m).expect("verifies");
-        let out = print_module(&m, PrintOptions::default());
+        );
         assert_eq!(out.matches("daphne.vectorizedPipeline").count(), 1, "{out}");
         assert!(out.contains("{combines = [3], splits = [1]} : (!daphne.Matrix<4x4xf64>) -> f64"), "{out}");
         assert!(!out.contains("ewExp"), "{out}");

@@ -67,12 +67,11 @@ fn fold(m: &mut Module, op: Op, operand: usize, flag: usize) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::CompileOptions;
-    use daphne_ir::{PrintOptions, parse_module, print_module, verify};
 
     #[test]
     fn folds_both_sides_once() {
-        let mut m = parse_module(
+        let out = crate::testing::run_pass(
+            &TransposeIntoMatMulPass,
             r#"module {
   func.func @main() {
     %0 = "daphne.constant"() {value = 1.000000e+00 : f64} : () -> f64
@@ -88,12 +87,7 @@ mod tests {
     "daphne.return"() : () -> ()
   }
 }"#,
-        )
-        .expect("test IR parses");
-        let opts = CompileOptions::default();
-        TransposeIntoMatMulPass.run(&mut m, &mut PassCx { options: &opts }).expect("pass runs");
-        verify(&m).expect("verifies");
-        let out = print_module(&m, PrintOptions::default());
+        );
         // The first product reads %2 transposed on both sides; the second keeps its transposed
         // left operand (its flag is already set) and folds nothing else.
         assert!(out.contains(r#""daphne.matMul"(%2, %2, %5, %6)"#), "{out}");

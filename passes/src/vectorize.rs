@@ -31,13 +31,7 @@ impl Pass for VectorizePass {
     }
 
     fn run(&self, m: &mut Module, _cx: &mut PassCx<'_>) -> Result<Changed, PassError> {
-        let mut changed = false;
-        for func in m.funcs() {
-            if let Some(entry) = m.op_block(func, 0) {
-                changed |= vectorize_block(m, entry)?;
-            }
-        }
-        Ok(if changed { Changed::Yes } else { Changed::No })
+        crate::rewrite_blocks(m, &mut vectorize_block)
     }
 }
 
@@ -226,15 +220,6 @@ impl Fusion<'_> {
 
 fn vectorize_block(m: &mut Module, b: Block) -> Result<bool, PassError> {
     let mut changed = false;
-    for op in m.block_ops(b).to_vec() {
-        if matches!(m.kind(op), OpKind::If | OpKind::For | OpKind::While) {
-            for i in 0..m.op(op).regions.len() {
-                if let Some(inner) = m.op_block(op, i) {
-                    changed |= vectorize_block(m, inner)?;
-                }
-            }
-        }
-    }
     let ops = m.block_ops(b).to_vec();
     let mut f = Fusion {
         ops: &ops,
@@ -410,15 +395,9 @@ fn materialize(m: &mut Module, members: &[Op], cands: &HashMap<Op, Candidate>) -
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::CompileOptions;
-    use daphne_ir::{PrintOptions, parse_module, print_module, verify};
 
     fn run(src: &str) -> String {
-        let mut m = parse_module(src).expect("test IR parses");
-        let opts = CompileOptions::default();
-        VectorizePass.run(&mut m, &mut PassCx { options: &opts }).expect("pass runs");
-        verify(&m).expect("verifies");
-        print_module(&m, PrintOptions::default())
+        crate::testing::run_pass(&VectorizePass, src)
     }
 
     #[test]

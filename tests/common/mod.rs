@@ -3,6 +3,9 @@
 
 #![allow(dead_code)]
 
+use daphne_frontend::LowerOptions;
+use daphne_ir::Module;
+use daphne_ir::diag::SourceMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -53,4 +56,20 @@ pub fn run_daphne(args: &[String], timeout: Duration) -> Output {
         }
         std::thread::sleep(Duration::from_millis(5));
     }
+}
+
+/// Lowers a fixture with the frontend (script arguments from its header); the file is registered
+/// under `name`. Panics if it does not compile.
+pub fn compile_fixture(path: &Path, name: String) -> Module {
+    let source = std::fs::read_to_string(path).expect("fixture is readable");
+    let mut opts = LowerOptions::default();
+    for a in fixture_args(&source) {
+        if let Some((k, v)) = a.split_once('=') {
+            opts.args.insert(k.to_string(), v.to_string());
+        }
+    }
+    let mut sources = SourceMap::new();
+    let file = sources.add(name, source);
+    let out = daphne_frontend::compile(&mut sources, file, &opts);
+    out.module.unwrap_or_else(|| panic!("{} does not compile: {:?}", path.display(), out.diagnostics))
 }
