@@ -121,7 +121,7 @@ mod tests {
     fn run(src: &str) -> String {
         let mut m = parse_module(src).expect("test IR parses");
         let opts = CompileOptions::default();
-        HorizontalFusionPass.run(&mut m, &mut PassCx { options: &opts }).expect("pass runs");
+        HorizontalFusionPass.run(&mut m, &mut PassCx::new(&opts)).expect("pass runs");
         verify(&m).expect("verifies");
         print_module(&m, PrintOptions::default())
     }

@@ -166,7 +166,7 @@ mod tests {
         )
         .expect("test IR parses");
         let opts = CompileOptions::default();
-        PipelineCleanupPass.run(&mut m, &mut PassCx { options: &opts }).expect("pass runs");
+        PipelineCleanupPass.run(&mut m, &mut PassCx::new(&opts)).expect("pass runs");
         verify(&m).expect("verifies");
         let out = print_module(&m, PrintOptions::default());
         assert_eq!(out.matches("daphne.vectorizedPipeline").count(), 1, "{out}");

@@ -91,7 +91,7 @@ mod tests {
         )
         .expect("test IR parses");
         let opts = CompileOptions::default();
-        TransposeIntoMatMulPass.run(&mut m, &mut PassCx { options: &opts }).expect("pass runs");
+        TransposeIntoMatMulPass.run(&mut m, &mut PassCx::new(&opts)).expect("pass runs");
         verify(&m).expect("verifies");
         let out = print_module(&m, PrintOptions::default());
         // The first product reads %2 transposed on both sides; the second keeps its transposed

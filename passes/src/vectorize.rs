@@ -416,7 +416,7 @@ mod tests {
     fn run(src: &str) -> String {
         let mut m = parse_module(src).expect("test IR parses");
         let opts = CompileOptions::default();
-        VectorizePass.run(&mut m, &mut PassCx { options: &opts }).expect("pass runs");
+        VectorizePass.run(&mut m, &mut PassCx::new(&opts)).expect("pass runs");
         verify(&m).expect("verifies");
         print_module(&m, PrintOptions::default())
     }
