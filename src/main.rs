@@ -17,6 +17,7 @@ use daphne_passes::manager::{Event, run_pipeline};
 use daphne_passes::stages::{self, Stage};
 use daphne_runtime::engine::{DEFAULT_BATCH_BYTES, Engine, EngineOptions};
 use daphne_runtime::exec::{ExecError, ExecOptions, Executor, Output};
+use daphne_runtime::fold::RuntimeFolder;
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::process::ExitCode;
@@ -150,7 +151,7 @@ fn run(cli: Cli, start: Instant) -> Result<(), u8> {
             eprint!("{}\n{}", stage.header, print_module(m, PrintOptions::default()));
         }
     };
-    if let Err(e) = run_pipeline(&mut module, &compile_opts, &mut observer) {
+    if let Err(e) = run_pipeline(&mut module, &compile_opts, Some(&RuntimeFolder), &mut observer) {
         let code = if e.user_error { "E0401" } else { "E0400" };
         let mut d = Diagnostic::error(code, e.to_string());
         if let Some(span) = sources.span_of_loc(&e.loc, &module.files) {

@@ -7,6 +7,7 @@ use daphne_ir::diag::SourceMap;
 use daphne_passes::CompileOptions;
 use daphne_passes::manager::run_pipeline;
 use daphne_runtime::exec::{ExecOptions, Executor, Output};
+use daphne_runtime::fold::RuntimeFolder;
 use proptest::prelude::*;
 
 /// Expressions that produce a value (some of them fail at run time, on purpose).
@@ -123,7 +124,9 @@ fn run_script(src: &str) -> Reached {
     let out = daphne_frontend::compile(&mut sources, file, &LowerOptions::default());
     let Some(mut module) = out.module else { return Reached::Frontend };
     let opts = CompileOptions { verify_each_pass: true, ..CompileOptions::default() };
-    if run_pipeline(&mut module, &opts, &mut |_, _| {}).is_err() {
+    if let Err(e) = run_pipeline(&mut module, &opts, Some(&RuntimeFolder), &mut |_, _| {}) {
+        // A diagnosed error in the script is fine; a broken invariant in a pass is a bug.
+        assert!(e.user_error, "internal compiler error on\n{src}\n{e}");
         return Reached::Compiler;
     }
     let mut stdout: Vec<u8> = Vec::new();
@@ -147,6 +150,8 @@ fn random_scripts_never_panic() {
             Ok(())
         })
         .unwrap_or_else(|e| panic!("{e}"));
-    // The generator must mostly produce scripts that reach the executor, or this test checks little.
-    assert!(executed.get() >= 200, "only {} of 400 scripts reached execution", executed.get());
+    // The generator must produce many scripts that reach the executor, or this test checks little.
+    // (About 45% do: the frontend rejects many for their types, and since constant folding makes
+    // index bounds and shapes known, the compiler rejects a few percent more, as DAPHNE does.)
+    assert!(executed.get() >= 150, "only {} of 400 scripts reached execution", executed.get());
 }

@@ -4,11 +4,13 @@
 //! set is closed and generated from one table ([`ops`]); types follow DAPHNE's ([`types`]); every
 //! op carries a source location ([`loc`]). The text form ([`print`], [`parse`]) is MLIR-like,
 //! deterministic and round-trips; it is also what travels to distributed workers. [`verify`]
-//! checks structural invariants, [`infer`] derives result types, and [`diag`] renders user-facing
-//! diagnostics with code frames.
+//! checks structural invariants, [`infer`] derives result types, [`fold`] is how passes ask the
+//! runtime to evaluate constant expressions, and [`diag`] renders user-facing diagnostics with code
+//! frames.
 
 pub mod attr;
 pub mod diag;
+pub mod fold;
 pub mod infer;
 pub mod loc;
 pub mod module;

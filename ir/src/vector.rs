@@ -127,7 +127,6 @@ impl VecRule {
     }
 }
 
-
 /// Whether a matrix operand at this position may be a row vector broadcast over the rows of
 /// the other operand (the right-hand side of an elementwise binary op).
 pub fn broadcasts(kind: OpKind, operand: usize) -> bool {
@@ -158,12 +157,11 @@ pub fn vec_rule(kind: OpKind) -> Option<VecRule> {
         return rule(All, Combine::Rows);
     }
     match kind {
-        OuterAdd | OuterSub | OuterMul | OuterDiv | OuterPow | OuterMod | OuterLog | OuterMin | OuterMax
-        | OuterAnd | OuterOr | OuterXor | OuterConcat | OuterEq | OuterNeq | OuterLt | OuterLe | OuterGt
-        | OuterGe => rule(First, Combine::Rows),
-        SumRow | MinRow | MaxRow | IdxMinRow | IdxMaxRow | MeanRow | VarRow | StddevRow => {
-            rule(All, Combine::Rows)
+        OuterAdd | OuterSub | OuterMul | OuterDiv | OuterPow | OuterMod | OuterLog | OuterMin | OuterMax | OuterAnd
+        | OuterOr | OuterXor | OuterConcat | OuterEq | OuterNeq | OuterLt | OuterLe | OuterGt | OuterGe => {
+            rule(First, Combine::Rows)
         }
+        SumRow | MinRow | MaxRow | IdxMinRow | IdxMaxRow | MeanRow | VarRow | StddevRow => rule(All, Combine::Rows),
         SumCol | SumAll => rule(All, Combine::Add),
         MinCol | MinAll => rule(All, Combine::Min),
         MaxCol | MaxAll => rule(All, Combine::Max),

@@ -5,6 +5,9 @@
 //! verifies the module after every pass in tests and debug builds, and lets an observer print the
 //! IR after the stages `--explain` asks for.
 
+pub mod canonicalize;
+pub mod cse;
+pub mod dce;
 pub mod horizontal_fusion;
 pub mod inference;
 pub mod manager;
@@ -15,6 +18,7 @@ pub mod stages;
 pub mod transpose_into_matmul;
 pub mod vectorize;
 
+use daphne_ir::fold::ConstantFolder;
 use daphne_ir::{Loc, Module};
 use std::fmt;
 
@@ -76,6 +80,16 @@ impl std::error::Error for PassError {}
 /// What passes can read besides the module.
 pub struct PassCx<'a> {
     pub options: &'a CompileOptions,
+    /// Evaluates ops over constants for constant folding (the runtime's kernels, set by the
+    /// driver); without one, canonicalization folds nothing.
+    pub folder: Option<&'a dyn ConstantFolder>,
+}
+
+impl<'a> PassCx<'a> {
+    /// A context without a constant folder.
+    pub fn new(options: &'a CompileOptions) -> PassCx<'a> {
+        PassCx { options, folder: None }
+    }
 }
 
 /// Rewrites every block of straight-line code: each function body and, before the block that holds
@@ -121,7 +135,7 @@ pub(crate) mod testing {
     pub fn run_pass(pass: &dyn Pass, src: &str) -> String {
         let mut m = parse_module(src).expect("test IR parses");
         let opts = CompileOptions::default();
-        pass.run(&mut m, &mut PassCx { options: &opts }).expect("pass runs");
+        pass.run(&mut m, &mut PassCx::new(&opts)).expect("pass runs");
         verify(&m).expect("verifies after the pass");
         print_module(&m, PrintOptions::default())
     }

@@ -6,6 +6,7 @@
 use crate::pipeline::pipeline;
 use crate::stages::Stage;
 use crate::{CompileOptions, PassCx, PassError};
+use daphne_ir::fold::ConstantFolder;
 use daphne_ir::{Module, verify};
 
 /// What the observer is told about.
@@ -17,13 +18,15 @@ pub enum Event<'a> {
     AfterStage(&'static Stage),
 }
 
-/// Runs the whole pipeline over a module.
+/// Runs the whole pipeline over a module. `folder` evaluates constant expressions for constant
+/// folding (the driver passes the runtime's); without one, nothing is folded.
 pub fn run_pipeline(
     m: &mut Module,
     opts: &CompileOptions,
+    folder: Option<&dyn ConstantFolder>,
     observer: &mut dyn FnMut(Event<'_>, &Module),
 ) -> Result<(), PassError> {
-    let mut cx = PassCx { options: opts };
+    let mut cx = PassCx { options: opts, folder };
     for plan in pipeline(opts) {
         for (pass, _why) in &plan.passes {
             pass.run(m, &mut cx)?;

@@ -1,6 +1,9 @@
 //! The compilation pipeline as data: stages in order, each with the passes it runs and why they
 //! sit there (as rustc's MIR pass list and DataFusion's optimizer rules are written down).
 
+use crate::canonicalize::CanonicalizePass;
+use crate::cse::CsePass;
+use crate::dce::DcePass;
 use crate::horizontal_fusion::HorizontalFusionPass;
 use crate::inference::InferencePass;
 use crate::pipeline_cleanup::PipelineCleanupPass;
@@ -25,12 +28,29 @@ pub fn pipeline(opts: &CompileOptions) -> Vec<StagePlan> {
     let mut stages = Vec::new();
     // The IR exactly as the frontend lowered the script.
     stages.extend(plan("parsing", vec![]));
+    // DAPHNE's "Canonicalizer + CSE" right after parsing.
+    stages.extend(plan(
+        "parsing_simplified",
+        vec![
+            (
+                Box::new(CanonicalizePass),
+                "folds constant expressions (loop bounds, literals like `-1`) so inference sees constants",
+            ),
+            (Box::new(CsePass), "folding leaves equal constants; the frontend repeats equal expressions"),
+            (Box::new(DcePass), "folding and merging leave the old operands unused"),
+        ],
+    ));
     stages.extend(plan(
         "property_inference",
-        vec![(
-            Box::new(InferencePass),
-            "types, shapes, sparsity and symmetry of every value; the later stages and the runtime rely on them",
-        )],
+        vec![
+            (
+                Box::new(InferencePass),
+                "types, shapes, sparsity and symmetry of every value; the later stages and the runtime rely on them",
+            ),
+            (Box::new(CanonicalizePass), "inferred types can make more ops foldable (DAPHNE folds here too)"),
+            (Box::new(CsePass), "merges the constants the second folding made"),
+            (Box::new(DcePass), "removes what folding left unused"),
+        ],
     ));
     if opts.select_matrix_repr {
         stages.extend(plan(
@@ -62,7 +82,10 @@ mod tests {
     fn every_planned_stage_exists_and_is_implemented() {
         let opts = CompileOptions { select_matrix_repr: true, vectorize: true, ..CompileOptions::default() };
         let keys: Vec<&str> = pipeline(&opts).iter().map(|p| p.stage.key).collect();
-        assert_eq!(keys, vec!["parsing", "property_inference", "select_matrix_repr", "vectorized"]);
+        assert_eq!(
+            keys,
+            vec!["parsing", "parsing_simplified", "property_inference", "select_matrix_repr", "vectorized"]
+        );
         assert!(pipeline(&opts).iter().all(|p| p.stage.implemented));
     }
 }

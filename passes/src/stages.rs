@@ -27,7 +27,7 @@ pub const STAGES: &[Stage] = &[
         key: "parsing_simplified",
         header: "IR after parsing and some simplifications:",
         description: "after canonicalization and common-subexpression elimination",
-        implemented: false,
+        implemented: true,
     },
     Stage {
         key: "sql",

@@ -1,5 +1,6 @@
 //! The DAPHNE runtime: data objects (dense and CSR matrices, frames, scalars, lists), the kernels
-//! behind DaphneIR ops, and the executor that runs a module.
+//! behind DaphneIR ops, the executor that runs a module, and the constant folder that lets compiler
+//! passes evaluate scalar expressions with the same kernels.
 //!
 //! The vectorized engine ([`engine`]) runs fused pipelines on many threads; the coordinator side of
 //! distributed execution comes with a later issue (see the README's status table).
@@ -10,6 +11,7 @@ pub mod dense;
 pub mod elem;
 pub mod engine;
 pub mod exec;
+pub mod fold;
 pub mod format;
 pub mod frame;
 pub mod kernels;

@@ -6,7 +6,7 @@
 
 mod ops;
 
-pub(crate) use ops::Kernels;
+pub(crate) use ops::{Kernels, cast_kernel, ewise_kernel};
 
 use crate::data::Data;
 use daphne_ir::infer::{InferInput, infer_result_types};

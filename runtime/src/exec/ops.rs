@@ -39,6 +39,92 @@ pub fn convert_scalar(s: &Scalar, vt: ValueType) -> Result<Scalar, String> {
     with_vt!(vt, T => Ok(T::from_scalar(s)?.to_scalar()))
 }
 
+/// `daphne.cast` of a value to the op's result type (`static_cast` per element, frames and
+/// matrices converted into each other); also what constant folding evaluates casts with.
+pub(crate) fn cast_kernel(target: &Type, arg: &Data) -> Result<Data, String> {
+    Ok(match (target, arg) {
+        (Type::Scalar(vt), Data::Scalar(s)) => Data::Scalar(convert_scalar(s, *vt)?),
+        (Type::Scalar(vt), other) => {
+            let s = index::to_scalar(other)?;
+            Data::Scalar(convert_scalar(&s, *vt)?)
+        }
+        (Type::Matrix(mt), Data::Scalar(s)) => {
+            let vt = mt.vt.unwrap_or(s.value_type());
+            Data::Matrix(Matrix::Dense(Dense::filled(vt, 1, 1, s)?))
+        }
+        (Type::Matrix(mt), Data::Matrix(m)) => match mt.vt {
+            Some(vt) if storage_vt(vt) != m.vt() => Data::Matrix(Matrix::Dense(m.dense().cast(vt)?)),
+            _ => Data::Matrix(m.clone()),
+        },
+        (Type::Matrix(mt), Data::Frame(f)) => {
+            let vt =
+                mt.vt.or_else(|| f.schema().into_iter().reduce(|a, b| a.most_general(b))).unwrap_or(ValueType::F64);
+            let cols = f.columns().iter().map(|c| c.cast(vt)).collect::<Result<Vec<_>, String>>()?;
+            let mut d = Dense::filled(vt, f.rows(), 0, &Scalar::F64(0.0))?;
+            for c in cols {
+                let Data::Matrix(m) =
+                    reorg::bind(&Data::Matrix(Matrix::Dense(d)), &Data::Matrix(Matrix::Dense(c)), true, Some(vt))?
+                else {
+                    return Err("internal error: frame to matrix".to_string());
+                };
+                d = m.into_dense();
+            }
+            Data::Matrix(Matrix::Dense(d))
+        }
+        (Type::Frame(_), Data::Matrix(m)) => {
+            let d = m.dense();
+            let columns: Vec<Dense> = (0..m.cols()).map(|c| d.slice_cols(c, c + 1)).collect();
+            let labels = (0..m.cols()).map(Frame::default_label).collect();
+            Data::Frame(Frame::new(columns, labels)?)
+        }
+        (Type::Frame(_), Data::Scalar(s)) => {
+            let col = Dense::filled(s.value_type(), 1, 1, s)?;
+            Data::Frame(Frame::new(vec![col], vec![Frame::default_label(0)])?)
+        }
+        _ => arg.clone(),
+    })
+}
+
+/// The elementwise ops (binary, outer, unary) with result value type `vt`; `None` if `kind` is
+/// not one of them. Also what constant folding evaluates them with.
+pub(crate) fn ewise_kernel(kind: OpKind, args: &[Data], vt: ValueType) -> Option<Result<Data, String>> {
+    if let Some(bin) = BinOp::from_kind(kind) {
+        let [lhs, rhs] = args else {
+            return Some(Err(format!("`{}` needs two operands", kind.name())));
+        };
+        let outer = matches!(
+            kind,
+            OpKind::OuterAdd
+                | OpKind::OuterSub
+                | OpKind::OuterMul
+                | OpKind::OuterDiv
+                | OpKind::OuterPow
+                | OpKind::OuterMod
+                | OpKind::OuterLog
+                | OpKind::OuterMin
+                | OpKind::OuterMax
+                | OpKind::OuterAnd
+                | OpKind::OuterOr
+                | OpKind::OuterXor
+                | OpKind::OuterConcat
+                | OpKind::OuterEq
+                | OpKind::OuterNeq
+                | OpKind::OuterLt
+                | OpKind::OuterLe
+                | OpKind::OuterGt
+                | OpKind::OuterGe
+        );
+        // `+` on strings is concatenation (DAPHNE canonicalizes ewAdd to ewConcat).
+        let bin = if bin == BinOp::Add && vt == ValueType::Str { BinOp::Concat } else { bin };
+        return Some(if outer { ewise::outer(bin, lhs, rhs, vt) } else { ewise::binary(bin, lhs, rhs, vt) });
+    }
+    let un = UnOp::from_kind(kind)?;
+    let [arg] = args else {
+        return Some(Err(format!("`{}` needs one operand", kind.name())));
+    };
+    Some(ewise::unary(un, arg, vt))
+}
+
 /// The kernels of ops, with what they need to read from the module: everything that runs an op
 /// without touching the executor's state (output streams, call stack), so that the vectorized
 /// engine can run pipeline bodies on many threads.
@@ -131,55 +217,7 @@ impl Kernels<'_> {
     }
 
     fn cast(&self, op: Op, arg: &Data) -> Result<Data, ExecError> {
-        let target = self.static_type(op, 0).clone();
-        let e = |m: String| self.err(op, m);
-        Ok(match (&target, arg) {
-            (Type::Scalar(vt), Data::Scalar(s)) => Data::Scalar(convert_scalar(s, *vt).map_err(e)?),
-            (Type::Scalar(vt), other) => {
-                let s = index::to_scalar(other).map_err(e)?;
-                Data::Scalar(convert_scalar(&s, *vt).map_err(|m| self.err(op, m))?)
-            }
-            (Type::Matrix(mt), Data::Scalar(s)) => {
-                let vt = mt.vt.unwrap_or(s.value_type());
-                Data::Matrix(Matrix::Dense(Dense::filled(vt, 1, 1, s).map_err(e)?))
-            }
-            (Type::Matrix(mt), Data::Matrix(m)) => match mt.vt {
-                Some(vt) if storage_vt(vt) != m.vt() => Data::Matrix(Matrix::Dense(m.dense().cast(vt).map_err(e)?)),
-                _ => Data::Matrix(m.clone()),
-            },
-            (Type::Matrix(mt), Data::Frame(f)) => {
-                let vt =
-                    mt.vt.or_else(|| f.schema().into_iter().reduce(|a, b| a.most_general(b))).unwrap_or(ValueType::F64);
-                let cols = f
-                    .columns()
-                    .iter()
-                    .map(|c| c.cast(vt))
-                    .collect::<Result<Vec<_>, String>>()
-                    .map_err(|m| self.err(op, m))?;
-                let mut d = Dense::filled(vt, f.rows(), 0, &Scalar::F64(0.0)).map_err(|m| self.err(op, m))?;
-                for c in cols {
-                    let Data::Matrix(m) =
-                        reorg::bind(&Data::Matrix(Matrix::Dense(d)), &Data::Matrix(Matrix::Dense(c)), true, Some(vt))
-                            .map_err(|m| self.err(op, m))?
-                    else {
-                        return Err(self.err(op, "internal error: frame to matrix"));
-                    };
-                    d = m.into_dense();
-                }
-                Data::Matrix(Matrix::Dense(d))
-            }
-            (Type::Frame(_), Data::Matrix(m)) => {
-                let d = m.dense();
-                let columns: Vec<Dense> = (0..m.cols()).map(|c| d.slice_cols(c, c + 1)).collect();
-                let labels = (0..m.cols()).map(Frame::default_label).collect();
-                Data::Frame(Frame::new(columns, labels).map_err(e)?)
-            }
-            (Type::Frame(_), Data::Scalar(s)) => {
-                let col = Dense::filled(s.value_type(), 1, 1, s).map_err(|m| self.err(op, m))?;
-                Data::Frame(Frame::new(vec![col], vec![Frame::default_label(0)]).map_err(e)?)
-            }
-            _ => arg.clone(),
-        })
+        cast_kernel(self.static_type(op, 0), arg).map_err(|m| self.err(op, m))
     }
 
     /// Runs the kernel of one op that is neither control flow nor a call nor output (those need
@@ -187,50 +225,19 @@ impl Kernels<'_> {
     pub(crate) fn run(&self, op: Op, args: &[Data]) -> R {
         let kind = self.m.kind(op);
         let e = |this: &Self, m: String| this.err(op, m);
-        if let Some(bin) = BinOp::from_kind(kind) {
-            let vt = self.result_vt(op, 0, &args)?;
-            let outer = matches!(
-                kind,
-                OpKind::OuterAdd
-                    | OpKind::OuterSub
-                    | OpKind::OuterMul
-                    | OpKind::OuterDiv
-                    | OpKind::OuterPow
-                    | OpKind::OuterMod
-                    | OpKind::OuterLog
-                    | OpKind::OuterMin
-                    | OpKind::OuterMax
-                    | OpKind::OuterAnd
-                    | OpKind::OuterOr
-                    | OpKind::OuterXor
-                    | OpKind::OuterConcat
-                    | OpKind::OuterEq
-                    | OpKind::OuterNeq
-                    | OpKind::OuterLt
-                    | OpKind::OuterLe
-                    | OpKind::OuterGt
-                    | OpKind::OuterGe
-            );
-            // `+` on strings is concatenation (DAPHNE canonicalizes ewAdd to ewConcat).
-            let bin = if bin == BinOp::Add && vt == ValueType::Str { BinOp::Concat } else { bin };
-            let r = if outer {
-                ewise::outer(bin, &args[0], &args[1], vt)
-            } else {
-                ewise::binary(bin, &args[0], &args[1], vt)
-            };
-            return one(r.map_err(|m| e(self, m))?);
-        }
-        if let Some(un) = UnOp::from_kind(kind) {
-            let vt = self.result_vt(op, 0, &args)?;
-            return one(ewise::unary(un, &args[0], vt).map_err(|m| e(self, m))?);
+        if BinOp::from_kind(kind).is_some() || UnOp::from_kind(kind).is_some() {
+            let vt = self.result_vt(op, 0, args)?;
+            if let Some(r) = ewise_kernel(kind, args, vt) {
+                return one(r.map_err(|m| e(self, m))?);
+            }
         }
         if let Some((agg_op, axis)) = AggOp::from_kind(kind) {
-            let vt = self.result_vt(op, 0, &args)?;
+            let vt = self.result_vt(op, 0, args)?;
             let m = self.matrix(op, &args[0], "the argument of an aggregation")?;
             return one(agg::aggregate(agg_op, axis, m, vt).map_err(|m| e(self, m))?);
         }
         if let Some(agg_op) = AggOp::from_grp_kind(kind) {
-            let vt = self.result_vt(op, 0, &args)?;
+            let vt = self.result_vt(op, 0, args)?;
             let m = self.matrix(op, &args[0], "the argument of a grouped aggregation")?;
             let g = self.matrix(op, &args[1], "the group ids")?;
             let n = self.size(op, &args[2], "the number of groups")?;
@@ -257,7 +264,7 @@ impl Kernels<'_> {
                 let v = self.scalar(op, &args[0], "the value of fill")?.clone();
                 let rows = self.size(op, &args[1], "the number of rows")?;
                 let cols = self.size(op, &args[2], "the number of columns")?;
-                let vt = self.result_vt(op, 0, &args)?;
+                let vt = self.result_vt(op, 0, args)?;
                 let d = Data::Matrix(Matrix::Dense(datagen::fill(&v, rows, cols, vt).map_err(|m| e(self, m))?));
                 one(d)
             }
@@ -268,7 +275,7 @@ impl Kernels<'_> {
                 let max = self.scalar(op, &args[3], "max")?.clone();
                 let sparsity = self.f64_of(op, &args[4], "the sparsity")?;
                 let seed = self.int(op, &args[5], "the seed")?;
-                let vt = self.result_vt(op, 0, &args)?;
+                let vt = self.result_vt(op, 0, args)?;
                 if min.value_type() != max.value_type() && min.value_type().is_float() != max.value_type().is_float() {
                     return Err(self.err(op, "rand: min and max need to have the same type"));
                 }
@@ -280,7 +287,7 @@ impl Kernels<'_> {
                 one(Data::Matrix(Matrix::Dense(d)))
             }
             OpKind::Seq => {
-                let vt = self.result_vt(op, 0, &args)?;
+                let vt = self.result_vt(op, 0, args)?;
                 let (a, b, c) = (
                     self.scalar(op, &args[0], "from")?,
                     self.scalar(op, &args[1], "to")?,
@@ -289,7 +296,7 @@ impl Kernels<'_> {
                 mat(datagen::seq(a, b, c, vt).map_err(|m| e(self, m))?)
             }
             OpKind::Sample => {
-                let vt = self.result_vt(op, 0, &args)?;
+                let vt = self.result_vt(op, 0, args)?;
                 let range = self.scalar(op, &args[0], "the range")?.clone();
                 let size = self.int(op, &args[1], "the size")?;
                 let repl = self.flag(op, &args[2], "withReplacement")?;
@@ -336,7 +343,7 @@ impl Kernels<'_> {
                 one(Data::Scalar(Scalar::Bool(structure::is_symmetric(&m.dense()).map_err(|m| e(self, m))?)))
             }
             OpKind::Cond => {
-                let vt = self.result_vt(op, 0, &args).ok();
+                let vt = self.result_vt(op, 0, args).ok();
                 one(ewise::cond(&args[0], &args[1], &args[2], vt).map_err(|m| e(self, m))?)
             }
             OpKind::Reshape => {
@@ -351,7 +358,7 @@ impl Kernels<'_> {
                 one(d)
             }
             OpKind::ColBind | OpKind::RowBind => {
-                let vt = self.result_vt(op, 0, &args).ok();
+                let vt = self.result_vt(op, 0, args).ok();
                 one(reorg::bind(&args[0], &args[1], kind == OpKind::ColBind, vt).map_err(|m| e(self, m))?)
             }
             OpKind::Reverse => {
@@ -371,7 +378,7 @@ impl Kernels<'_> {
                 one(reorg::order(&args[0], &keys, ret).map_err(|m| e(self, m))?)
             }
             OpKind::MatMul => {
-                let vt = self.result_vt(op, 0, &args)?;
+                let vt = self.result_vt(op, 0, args)?;
                 let a = self.matrix(op, &args[0], "the left operand of @")?;
                 let b = self.matrix(op, &args[1], "the right operand of @")?;
                 let ta = self.flag(op, &args[2], "transa")?;
@@ -380,7 +387,7 @@ impl Kernels<'_> {
                 mat(d)
             }
             OpKind::Solve => {
-                let vt = self.result_vt(op, 0, &args)?;
+                let vt = self.result_vt(op, 0, args)?;
                 let a = self.matrix(op, &args[0], "the matrix of solve")?;
                 let b = self.matrix(op, &args[1], "the right-hand side of solve")?;
                 mat(linalg::solve(&a.dense(), &b.dense(), vt).map_err(|m| e(self, m))?)
@@ -391,12 +398,12 @@ impl Kernels<'_> {
                 Ok(vec![Data::Matrix(Matrix::Dense(vals)), Data::Matrix(Matrix::Dense(vecs))])
             }
             OpKind::Syrk => {
-                let vt = self.result_vt(op, 0, &args)?;
+                let vt = self.result_vt(op, 0, args)?;
                 let a = self.matrix(op, &args[0], "the argument of syrk")?;
                 mat(linalg::syrk(&a.dense(), vt).map_err(|m| e(self, m))?)
             }
             OpKind::Gemv => {
-                let vt = self.result_vt(op, 0, &args)?;
+                let vt = self.result_vt(op, 0, args)?;
                 let a = self.matrix(op, &args[0], "the matrix of gemv")?;
                 let x = self.matrix(op, &args[1], "the vector of gemv")?;
                 mat(linalg::gemv(&a.dense(), &x.dense(), vt).map_err(|m| e(self, m))?)
@@ -413,7 +420,7 @@ impl Kernels<'_> {
                 mat(structure::tri(&m.dense(), upper, diag, values).map_err(|m| e(self, m))?)
             }
             OpKind::Replace => {
-                let vt = self.result_vt(op, 0, &args)?;
+                let vt = self.result_vt(op, 0, args)?;
                 let m = self.matrix(op, &args[0], "the argument of replace")?;
                 let p = self.scalar(op, &args[1], "the pattern")?;
                 let r = self.scalar(op, &args[2], "the replacement")?;
@@ -421,7 +428,7 @@ impl Kernels<'_> {
                 mat(preprocess::replace(&m, p, r).map_err(|m| e(self, m))?)
             }
             OpKind::CTable => {
-                let vt = self.result_vt(op, 0, &args)?;
+                let vt = self.result_vt(op, 0, args)?;
                 let y = self.matrix(op, &args[0], "the first argument of ctable")?;
                 let x = self.matrix(op, &args[1], "the second argument of ctable")?;
                 let w = self.scalar(op, &args[2], "the weight")?;
