@@ -249,7 +249,8 @@ def machine_info(daphne: str | None, python: str, numpy_needed: bool) -> dict:
         info["python"] = platform.python_version()
     if daphne:
         r = subprocess.run([daphne, "--version"], capture_output=True, text=True)
-        info["daphne"] = (r.stdout.strip() or r.stderr.strip()) + f" ({daphne})"
+        version = r.stdout.strip().splitlines()[0] if r.returncode == 0 and r.stdout.strip() else "version unknown"
+        info["daphne"] = f"{version} ({daphne})"
     r = subprocess.run(["git", "-C", str(REPO_ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
     if r.returncode == 0:
         commit = r.stdout.strip()
@@ -446,7 +447,8 @@ def main() -> int:
                     problems.append(f"{SYSTEM_BY_KEY[keys_v[i]].label} {a:.6g} and {SYSTEM_BY_KEY[keys_v[j]].label} "
                                     f"{b:.6g} disagree: rel. diff {d:.2e} > {wl.tol:g}")
         s_wl["check"] = {"expected": expected, "expected_formula": wl.expected_doc, "tol": wl.tol,
-                         "max_pairwise_rel_diff": spread, "ok": not problems and bool(vals), "problems": problems}
+                         "max_pairwise_rel_diff": spread, "ok": not problems, "values": bool(vals),
+                         "problems": problems}
         for p in problems:
             check_failures.append(f"{wl.id}: {p}")
             loud(f"CHECK FAILED {wl.id}: {p}")
@@ -485,8 +487,15 @@ def main() -> int:
             if wl.id != "W0" and t[a.key] and t[b.key]:
                 logs.setdefault((a.key, b.key), []).append(math.log(t[a.key] / t[b.key]))
         missing = [labels[s.key] for s in systems if not s_wl["systems"][s.key]]
-        row.append("**FAIL**" if not s_wl["check"]["ok"] else "ok" if not missing else
-                   "ok, **run failed**: " + ", ".join(missing))
+        if not s_wl["check"]["values"]:
+            status = "**no run succeeded**"
+        elif not s_wl["check"]["ok"]:
+            status = "**FAIL**"
+        else:
+            status = "ok"
+        if missing and s_wl["check"]["values"]:
+            status += ", **run failed**: " + ", ".join(missing)
+        row.append(status)
         P("| " + " | ".join(row) + " |")
     timed = [wl for wl in workloads if wl.id != "W0"]
     if len(timed) > 1 and ratio_cols:
