@@ -23,14 +23,21 @@ impl Mt19937 {
     }
 
     fn twist(&mut self) {
-        for i in 0..624 {
-            let y = (self.state[i] & 0x8000_0000) | (self.state[(i + 1) % 624] & 0x7fff_ffff);
-            let mut v = self.state[(i + 397) % 624] ^ (y >> 1);
-            if y & 1 != 0 {
-                v ^= 0x9908_b0df;
-            }
-            self.state[i] = v;
+        // The same recurrence as `state[i] = f(state[i], state[i + 1], state[i + 397])` (indices
+        // modulo 624), in three loops without the modulo.
+        #[inline(always)]
+        fn step(cur: u32, next: u32, far: u32) -> u32 {
+            let y = (cur & 0x8000_0000) | (next & 0x7fff_ffff);
+            far ^ (y >> 1) ^ (0u32.wrapping_sub(y & 1) & 0x9908_b0df)
         }
+        let s = &mut self.state;
+        for i in 0..227 {
+            s[i] = step(s[i], s[i + 1], s[i + 397]);
+        }
+        for i in 227..623 {
+            s[i] = step(s[i], s[i + 1], s[i - 227]);
+        }
+        s[623] = step(s[623], s[0], s[396]);
         self.index = 0;
     }
 
