@@ -59,6 +59,10 @@ pub struct Cli {
     #[arg(long, value_name = "ROWS")]
     pub grain_size: Option<usize>,
 
+    /// Skip physical operator selection (`t(X) @ X` to `syrk`, `t(A) @ x` to `gemv`, ...).
+    #[arg(long)]
+    pub no_phy_op_selection: bool,
+
     /// Compile the script (printing `--explain` output) without running it. Not a DAPHNE flag.
     #[arg(long)]
     pub compile_only: bool,

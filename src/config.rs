@@ -21,6 +21,8 @@ pub struct UserConfig {
     pub use_vectorized_exec: Option<bool>,
     /// `numberOfThreads` (-1 or 0: all cores).
     pub number_of_threads: Option<i64>,
+    /// `use_phy_op_selection`.
+    pub use_phy_op_selection: Option<bool>,
     /// `minimumTaskSize` (rows per task at least).
     pub minimum_task_size: Option<usize>,
 }
@@ -134,6 +136,7 @@ fn parse(text: &str) -> Result<UserConfig, String> {
             "select_matrix_repr" => cfg.select_matrix_repr = value.as_bool(),
             "use_vectorized_exec" => cfg.use_vectorized_exec = value.as_bool(),
             "numberOfThreads" => cfg.number_of_threads = value.as_i64(),
+            "use_phy_op_selection" => cfg.use_phy_op_selection = value.as_bool(),
             "minimumTaskSize" => cfg.minimum_task_size = value.as_u64().map(|v| v as usize),
             "daphnedsl_import_paths" => read_import_paths(value, &mut cfg)?,
             _ => {}

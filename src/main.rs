@@ -143,6 +143,7 @@ fn run(cli: Cli, start: Instant) -> Result<(), u8> {
         select_matrix_repr: cli.select_matrix_repr.or(user_config.select_matrix_repr).unwrap_or(false),
         sparsity_threshold: user_config.sparsity_threshold.unwrap_or(0.25),
         vectorize: cli.vec || user_config.use_vectorized_exec.unwrap_or(false),
+        phy_op_selection: !cli.no_phy_op_selection && user_config.use_phy_op_selection.unwrap_or(true),
         ..CompileOptions::default()
     };
     let mut observer = |event: Event<'_>, m: &daphne_ir::Module| {

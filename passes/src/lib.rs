@@ -11,6 +11,7 @@ pub mod dce;
 pub mod horizontal_fusion;
 pub mod inference;
 pub mod manager;
+pub mod phy_op_selection;
 pub mod pipeline;
 pub mod pipeline_cleanup;
 pub mod select_repr;
@@ -32,6 +33,8 @@ pub struct CompileOptions {
     pub sparsity_threshold: f64,
     /// `--vec`: fuse operations into vectorized pipelines.
     pub vectorize: bool,
+    /// Physical operator selection (on unless `--no-phy-op-selection`).
+    pub phy_op_selection: bool,
     /// Run the verifier after every pass (on in tests and debug builds).
     pub verify_each_pass: bool,
 }
@@ -42,6 +45,7 @@ impl Default for CompileOptions {
             select_matrix_repr: false,
             sparsity_threshold: 0.25,
             vectorize: false,
+            phy_op_selection: true,
             verify_each_pass: cfg!(debug_assertions),
         }
     }

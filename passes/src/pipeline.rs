@@ -6,9 +6,11 @@ use crate::cse::CsePass;
 use crate::dce::DcePass;
 use crate::horizontal_fusion::HorizontalFusionPass;
 use crate::inference::InferencePass;
+use crate::phy_op_selection::PhyOpSelectionPass;
 use crate::pipeline_cleanup::PipelineCleanupPass;
 use crate::select_repr::SelectMatrixReprPass;
 use crate::stages::{Stage, stage};
+use crate::transpose_into_matmul::TransposeIntoMatMulPass;
 use crate::vectorize::VectorizePass;
 use crate::{CompileOptions, Pass};
 
@@ -58,6 +60,23 @@ pub fn pipeline(opts: &CompileOptions) -> Vec<StagePlan> {
             vec![(Box::new(SelectMatrixReprPass), "needs the sparsity estimates of property inference")],
         ));
     }
+    if opts.phy_op_selection {
+        stages.extend(plan(
+            "phy_op_selection",
+            vec![
+                (
+                    Box::new(PhyOpSelectionPass),
+                    "needs inferred shapes (a column vector makes gemv); before vectorization, which fuses syrk and gemv",
+                ),
+                (
+                    Box::new(TransposeIntoMatMulPass),
+                    "after syrk/gemv selection, which match the explicit transposes it would remove",
+                ),
+                (Box::new(CsePass), "selection adds constants and row counts that may repeat"),
+                (Box::new(DcePass), "removes the transposes nothing reads any more"),
+            ],
+        ));
+    }
     if opts.vectorize {
         stages.extend(plan(
             "vectorized",
@@ -84,7 +103,14 @@ mod tests {
         let keys: Vec<&str> = pipeline(&opts).iter().map(|p| p.stage.key).collect();
         assert_eq!(
             keys,
-            vec!["parsing", "parsing_simplified", "property_inference", "select_matrix_repr", "vectorized"]
+            vec![
+                "parsing",
+                "parsing_simplified",
+                "property_inference",
+                "select_matrix_repr",
+                "phy_op_selection",
+                "vectorized"
+            ]
         );
         assert!(pipeline(&opts).iter().all(|p| p.stage.implemented));
     }

@@ -63,7 +63,7 @@ pub const STAGES: &[Stage] = &[
         key: "phy_op_selection",
         header: "IR after selecting physical operators:",
         description: "after physical operator selection (`t(X) @ X` to `syrk`, ...)",
-        implemented: false,
+        implemented: true,
     },
     Stage {
         key: "type_adaptation",

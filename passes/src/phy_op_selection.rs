@@ -1,0 +1,148 @@
+//! Physical operator selection (`phy_op_selection` stage), as DAPHNE's
+//! `PhyOperatorSelectionPass`: `t(X) @ X` becomes `syrk(X)` (half the multiplications, and one
+//! pass over X), `t(A) @ x` with a column vector x becomes `gemv(A, x)` (no transposed copy of A).
+//! Beyond DAPHNE: `mean(X, 1)` of an `f64` matrix becomes `sum(X, 1) / nrow(X)`, which the kernel
+//! computes exactly that way anyway, so column means can join vectorized pipelines (column sums
+//! can, column means cannot). The replaced transposes are left for dead-code elimination.
+
+use crate::{Changed, Pass, PassCx, PassError};
+use daphne_ir::{Attr, Attrs, Const, MatrixType, Module, Op, OpKind, Repr, Type, Value, ValueType};
+
+pub struct PhyOpSelectionPass;
+
+impl Pass for PhyOpSelectionPass {
+    fn name(&self) -> &'static str {
+        "phy_op_selection"
+    }
+
+    fn run(&self, m: &mut Module, _cx: &mut PassCx<'_>) -> Result<Changed, PassError> {
+        let mut candidates = Vec::new();
+        m.walk(&mut |op| {
+            if matches!(m.kind(op), OpKind::MatMul | OpKind::MeanCol) {
+                candidates.push(op);
+            }
+        });
+        let mut changed = false;
+        for op in candidates {
+            changed |= match m.kind(op) {
+                OpKind::MatMul => select_product(m, op),
+                _ => split_column_mean(m, op),
+            };
+        }
+        Ok(if changed { Changed::Yes } else { Changed::No })
+    }
+}
+
+fn const_bool(m: &Module, v: Value) -> Option<bool> {
+    let d = m.defining_op(v).filter(|d| m.kind(*d) == OpKind::Constant)?;
+    match m.attr(d, "value").and_then(Attr::as_const) {
+        Some(Const::Bool(b)) => Some(*b),
+        _ => None,
+    }
+}
+
+/// A new op before `anchor`, with its location.
+fn op_before(m: &mut Module, anchor: Op, kind: OpKind, operands: Vec<Value>, ty: Type, attrs: Attrs) -> Value {
+    let loc = m.op(anchor).loc.clone();
+    let op = m.create_op(kind, operands, vec![ty], attrs, vec![], loc);
+    m.insert_before(anchor, op);
+    m.result(op, 0)
+}
+
+fn constant_before(m: &mut Module, anchor: Op, c: Const) -> Value {
+    let ty = c.ty();
+    let mut attrs = Attrs::new();
+    attrs.insert("value".into(), Attr::Const(c));
+    op_before(m, anchor, OpKind::Constant, vec![], ty, attrs)
+}
+
+/// Replaces the single result of `old` by `new` and removes `old`.
+fn replace(m: &mut Module, old: Op, new: Value) {
+    let r = m.result(old, 0);
+    m.replace_all_uses(r, new);
+    m.erase_op(old);
+}
+
+/// `matMul(transpose(X), X)` to `syrk`, `matMul(transpose(A), x)` to `gemv`.
+fn select_product(m: &mut Module, op: Op) -> bool {
+    let operands = m.operands(op).to_vec();
+    let [a, b, ta, tb] = operands[..] else { return false };
+    if const_bool(m, ta) != Some(false) || const_bool(m, tb) != Some(false) {
+        return false;
+    }
+    let Some(t) = m.defining_op(a).filter(|t| m.kind(*t) == OpKind::Transpose) else { return false };
+    let x = m.operands(t)[0];
+    let result_type = m.value_type(m.result(op, 0)).clone();
+    let dense = |v: Value| matches!(m.value_type(v), Type::Matrix(mt) if mt.repr != Repr::Sparse);
+    if !dense(x) || !dense(b) {
+        return false;
+    }
+    let new = if x == b {
+        let flag = constant_before(m, op, Const::Bool(true));
+        let ty = match result_type {
+            Type::Matrix(mt) => Type::Matrix(MatrixType { symmetric: Some(true), ..mt }),
+            other => other,
+        };
+        op_before(m, op, OpKind::Syrk, vec![x, flag], ty, Attrs::new())
+    } else if matches!(m.value_type(b), Type::Matrix(mt) if mt.cols == Some(1)) {
+        op_before(m, op, OpKind::Gemv, vec![x, b], result_type, Attrs::new())
+    } else {
+        return false;
+    };
+    replace(m, op, new);
+    true
+}
+
+/// `meanCol(X)` of an `f64` matrix to `sumCol(X) / nrow(X)`.
+fn split_column_mean(m: &mut Module, op: Op) -> bool {
+    let x = m.operands(op)[0];
+    let result_type = m.value_type(m.result(op, 0)).clone();
+    let f64_matrix =
+        |t: &Type| matches!(t, Type::Matrix(mt) if mt.vt == Some(ValueType::F64) && mt.repr != Repr::Sparse);
+    if !f64_matrix(m.value_type(x)) || !f64_matrix(&result_type) {
+        return false;
+    }
+    let sum = op_before(m, op, OpKind::SumCol, vec![x], result_type.clone(), Attrs::new());
+    let rows = op_before(m, op, OpKind::NumRows, vec![x], Type::INDEX, Attrs::new());
+    let n = op_before(m, op, OpKind::Cast, vec![rows], Type::F64, Attrs::new());
+    let mean = op_before(m, op, OpKind::EwDiv, vec![sum, n], result_type, Attrs::new());
+    replace(m, op, mean);
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PRODUCTS: &str = r#"module {
+  func.func @main() {
+    %0 = "daphne.constant"() {value = 1.000000e+00 : f64} : () -> f64
+    %1 = "daphne.constant"() {value = 4 : index} : () -> index
+    %2 = "daphne.constant"() {value = 1 : index} : () -> index
+    %3 = "daphne.fill"(%0, %1, %1) : (f64, index, index) -> !daphne.Matrix<4x4xf64>
+    %4 = "daphne.fill"(%0, %1, %2) : (f64, index, index) -> !daphne.Matrix<4x1xf64>
+    %5 = "daphne.transpose"(%3) : (!daphne.Matrix<4x4xf64>) -> !daphne.Matrix<4x4xf64>
+    %6 = "daphne.constant"() {value = false} : () -> i1
+    %7 = "daphne.matMul"(%5, %3, %6, %6) : (!daphne.Matrix<4x4xf64>, !daphne.Matrix<4x4xf64>, i1, i1) -> !daphne.Matrix<4x4xf64>
+    %8 = "daphne.matMul"(%5, %4, %6, %6) : (!daphne.Matrix<4x4xf64>, !daphne.Matrix<4x1xf64>, i1, i1) -> !daphne.Matrix<4x1xf64>
+    %9 = "daphne.matMul"(%3, %4, %6, %6) : (!daphne.Matrix<4x4xf64>, !daphne.Matrix<4x1xf64>, i1, i1) -> !daphne.Matrix<4x1xf64>
+    %10 = "daphne.meanCol"(%3) : (!daphne.Matrix<4x4xf64>) -> !daphne.Matrix<1x4xf64>
+    %11 = "daphne.constant"() {value = true} : () -> i1
+    "daphne.print"(%7, %11, %6) : (!daphne.Matrix<4x4xf64>, i1, i1) -> ()
+    "daphne.print"(%8, %11, %6) : (!daphne.Matrix<4x1xf64>, i1, i1) -> ()
+    "daphne.print"(%9, %11, %6) : (!daphne.Matrix<4x1xf64>, i1, i1) -> ()
+    "daphne.print"(%10, %11, %6) : (!daphne.Matrix<1x4xf64>, i1, i1) -> ()
+    "daphne.return"() : () -> ()
+  }
+}"#;
+
+    #[test]
+    fn selects_syrk_gemv_and_splits_column_means() {
+        let out = crate::testing::run_pass(&PhyOpSelectionPass, PRODUCTS);
+        assert!(out.contains(r#""daphne.syrk"(%3, %"#), "{out}");
+        assert!(out.contains("-> !daphne.Matrix<4x4xf64:symmetric[true]>"), "{out}");
+        assert!(out.contains(r#""daphne.gemv"(%3, %4)"#), "{out}");
+        assert_eq!(out.matches("daphne.matMul").count(), 1, "the plain product stays: {out}");
+        assert!(out.contains(r#""daphne.sumCol"(%3)"#) && !out.contains("meanCol"), "{out}");
+    }
+}
