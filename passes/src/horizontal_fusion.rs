@@ -1,8 +1,9 @@
 //! Horizontal fusion (`vectorized` stage, after vectorization): merges independent pipelines of
 //! one block that read the same input by rows (scan sharing, e.g. `aggMin(X)` and `aggMax(X)`),
-//! so the input is streamed through the cache once. The merged pipeline sits where the later one
-//! was; a merge happens only when nothing between the two has side effects or uses the earlier
-//! one's results, and the later one does not use them either. The shared input must fix the row
+//! so the input is streamed through the cache once. A merge happens only when nothing between the
+//! two has side effects and the later one does not use the earlier one's results. The merged
+//! pipeline sits where the later one was when nothing between uses the earlier one's results, or
+//! else where the earlier one was when the later one reads nothing computed between them. The shared input must fix the row
 //! count in both (not be a broadcast row vector), so both pipelines cover the same rows.
 
 use crate::pipeline_cleanup::assemble;
@@ -27,10 +28,10 @@ impl Pass for HorizontalFusionPass {
 
 fn fuse_block(m: &mut Module, b: Block) -> Result<bool, PassError> {
     let mut changed = false;
-    while let Some((a, z)) = find_pair(m, b) {
+    while let Some((a, z, anchor)) = find_pair(m, b) {
         let all = |p: Op| (p, (0..m.results(p).len()).collect::<Vec<_>>());
         let parts = [all(a), all(z)];
-        assemble(m, z, &parts)?;
+        assemble(m, anchor, &parts)?;
         changed = true;
     }
     Ok(changed)
@@ -48,8 +49,10 @@ fn row_inputs(m: &Module, p: Op) -> HashSet<Value> {
         .collect()
 }
 
-/// The first pair of pipelines (earlier, later) of the block that may be merged.
-fn find_pair(m: &Module, b: Block) -> Option<(Op, Op)> {
+/// The first pair of pipelines (earlier, later) of the block that may be merged, and where the
+/// merged pipeline goes: where the later one was, or, when ops between use the earlier one's
+/// results, where the earlier one was (if everything the later one reads exists by then).
+fn find_pair(m: &Module, b: Block) -> Option<(Op, Op, Op)> {
     let ops = m.block_ops(b);
     let pipes: Vec<usize> = (0..ops.len()).filter(|i| m.kind(ops[*i]) == OpKind::VectorizedPipeline).collect();
     for (x, &i) in pipes.iter().enumerate() {
@@ -62,12 +65,21 @@ fn find_pair(m: &Module, b: Block) -> Option<(Op, Op)> {
             if !row_inputs(m, ops[j]).iter().any(|v| shared.contains(v)) {
                 continue;
             }
-            let between_ok = ops[i + 1..j].iter().all(|&o| {
-                m.kind(o).is_pure() && m.op(o).regions.is_empty() && !m.operands(o).iter().any(|v| results.contains(v))
+            let between = &ops[i + 1..j];
+            let pure = between.iter().all(|&o| {
+                m.kind(o).is_pure() && (m.op(o).regions.is_empty() || m.kind(o) == OpKind::VectorizedPipeline)
             });
             let independent = !m.operands(ops[j]).iter().any(|v| results.contains(v));
-            if between_ok && independent {
-                return Some((ops[i], ops[j]));
+            if !pure || !independent {
+                continue;
+            }
+            if !between.iter().any(|&o| m.operands(o).iter().any(|v| results.contains(v))) {
+                return Some((ops[i], ops[j], ops[j]));
+            }
+            let defined_between: HashSet<Value> =
+                between.iter().flat_map(|o| m.results(*o).iter().copied()).collect();
+            if !m.operands(ops[j]).iter().any(|v| defined_between.contains(v)) {
+                return Some((ops[i], ops[j], ops[i]));
             }
         }
     }
@@ -120,5 +132,20 @@ mod tests {
         );
         let out = run(&src);
         assert_eq!(out.matches("daphne.vectorizedPipeline").count(), 2, "{out}");
+    }
+
+    #[test]
+    fn merges_at_the_earlier_place_when_ops_between_use_it() {
+        // `%9` (between the scans) reads the first scan's result: the merged pipeline must come
+        // before it, which works because the second scan reads only X.
+        let src = TWO_SCANS.replace(
+            "    %5 = \"daphne.constant\"() {value = true} : () -> i1\n",
+            "    %5 = \"daphne.constant\"() {value = true} : () -> i1\n    %9 = \"daphne.ewAdd\"(%3, %0) : (f64, f64) -> f64\n",
+        );
+        let out = run(&src);
+        assert_eq!(out.matches("daphne.vectorizedPipeline").count(), 1, "{out}");
+        let pipe = out.find("daphne.vectorizedPipeline").unwrap_or(0);
+        let add = out.find("daphne.ewAdd").unwrap_or(0);
+        assert!(pipe < add, "{out}");
     }
 }
