@@ -87,6 +87,7 @@ pub fn pipeline(opts: &CompileOptions) -> Vec<StagePlan> {
                 ),
                 (Box::new(HorizontalFusionPass), "merges the pipelines vectorization made that scan the same input"),
                 (Box::new(PipelineCleanupPass), "fusion can leave unused outputs and duplicate inputs"),
+                (Box::new(DcePass), "constants copied into pipeline bodies may be unused outside"),
             ],
         ));
     }
