@@ -10,6 +10,7 @@ pub mod data;
 pub mod dense;
 pub mod elem;
 pub mod engine;
+pub mod dist;
 pub mod exec;
 pub mod fold;
 pub mod format;

@@ -84,6 +84,16 @@ impl<'a, 'o> Executor<'a, 'o> {
         Ok(())
     }
 
+    /// Calls the function `name` with arguments and returns its results (how a worker runs the
+    /// function a coordinator sends).
+    pub fn run_function(&mut self, name: &str, args: Vec<Data>) -> Result<Vec<Data>, ExecError> {
+        let func = self.funcs.get(name).copied().ok_or_else(|| ExecError::Runtime {
+            message: format!("the module has no `{name}` function"),
+            loc: Loc::Unknown,
+        })?;
+        self.call(func, args, &Loc::Unknown)
+    }
+
     pub fn flush(&mut self) {
         let _ = self.io.out.flush();
         let _ = self.io.err.flush();
