@@ -9,6 +9,7 @@
 //! frames.
 
 pub mod attr;
+pub mod copy;
 pub mod diag;
 pub mod fold;
 pub mod infer;

@@ -344,6 +344,9 @@ op_table! {
     // with `daphne.return` of the outputs; attributes `splits` (one per input) and `combines` (one
     // per output) say how the engine partitions and reassembles them (see `vector.rs`).
     VectorizedPipeline = "daphne.vectorizedPipeline", AtLeast(1), AtLeast(1), 1, Keep, PURE;
+    // A pipeline that runs on the distributed workers: attribute `ir` holds a module whose
+    // `func.func @dist` runs the pipeline on a partition (see passes/src/distribute.rs).
+    DistributedPipeline = "daphne.distributedPipeline", AtLeast(1), AtLeast(1), 0, Keep, PURE;
     // --- lists --------------------------------------------------------------------------------
     CreateList      = "daphne.createList",       AtLeast(1), Exact(1), 0, Custom, PURE;
     Length          = "daphne.length",           Exact(1), Exact(1), 0, Sca(ValueType::Index), PURE;

@@ -180,6 +180,7 @@ impl Verifier<'_> {
                 _ => Err(self.err(op, "`daphne.return` must end a function or pipeline body")),
             },
             OpKind::VectorizedPipeline => self.verify_pipeline(op),
+            OpKind::DistributedPipeline => self.verify_distributed(op),
             OpKind::Yield => match m.parent_op(op).map(|p| m.kind(p)) {
                 Some(OpKind::If | OpKind::For | OpKind::While) => Ok(()),
                 _ => Err(self.err(op, "`scf.yield` must end the region of an `scf` op")),
@@ -311,6 +312,19 @@ impl Verifier<'_> {
         let ret = self.terminator(op, 0, OpKind::Return)?;
         if m.operands(ret).len() != m.results(op).len() {
             return Err(self.err(op, "the body must return one value per output"));
+        }
+        Ok(())
+    }
+
+    fn verify_distributed(&self, op: Op) -> Result<(), VerifyError> {
+        let m = self.m;
+        if m.attr(op, "ir").and_then(Attr::as_str).is_none() {
+            return Err(self.err(op, "needs the `ir` text of its function"));
+        }
+        let splits = crate::vector::splits(m, op).map_err(|e| self.err(op, e))?;
+        let combines = crate::vector::combines(m, op).map_err(|e| self.err(op, e))?;
+        if splits.len() != m.operands(op).len() || combines.len() != m.results(op).len() {
+            return Err(self.err(op, "needs one split per input and one combine per output"));
         }
         Ok(())
     }

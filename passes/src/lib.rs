@@ -8,6 +8,7 @@
 pub mod canonicalize;
 pub mod cse;
 pub mod dce;
+pub mod distribute;
 pub mod horizontal_fusion;
 pub mod inference;
 pub mod manager;
@@ -33,6 +34,8 @@ pub struct CompileOptions {
     pub sparsity_threshold: f64,
     /// `--vec`: fuse operations into vectorized pipelines.
     pub vectorize: bool,
+    /// `--distributed`: turn the pipelines into distributed pipelines (implies vectorization).
+    pub distributed: bool,
     /// Physical operator selection (on unless `--no-phy-op-selection`).
     pub phy_op_selection: bool,
     /// Run the verifier after every pass (on in tests and debug builds).
@@ -45,6 +48,7 @@ impl Default for CompileOptions {
             select_matrix_repr: false,
             sparsity_threshold: 0.25,
             vectorize: false,
+            distributed: false,
             phy_op_selection: true,
             verify_each_pass: cfg!(debug_assertions),
         }

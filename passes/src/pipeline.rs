@@ -4,6 +4,7 @@
 use crate::canonicalize::CanonicalizePass;
 use crate::cse::CsePass;
 use crate::dce::DcePass;
+use crate::distribute::DistributePass;
 use crate::horizontal_fusion::HorizontalFusionPass;
 use crate::inference::InferencePass;
 use crate::phy_op_selection::PhyOpSelectionPass;
@@ -77,7 +78,7 @@ pub fn pipeline(opts: &CompileOptions) -> Vec<StagePlan> {
             ],
         ));
     }
-    if opts.vectorize {
+    if opts.vectorize || opts.distributed {
         stages.extend(plan(
             "vectorized",
             vec![
@@ -91,6 +92,12 @@ pub fn pipeline(opts: &CompileOptions) -> Vec<StagePlan> {
             ],
         ));
     }
+    if opts.distributed {
+        stages.extend(plan(
+            "distributed",
+            vec![(Box::new(DistributePass), "every pipeline runs on the workers; needs the final pipelines")],
+        ));
+    }
     stages
 }
 
@@ -100,7 +107,7 @@ mod tests {
 
     #[test]
     fn every_planned_stage_exists_and_is_implemented() {
-        let opts = CompileOptions { select_matrix_repr: true, vectorize: true, ..CompileOptions::default() };
+        let opts = CompileOptions { select_matrix_repr: true, distributed: true, ..CompileOptions::default() };
         let keys: Vec<&str> = pipeline(&opts).iter().map(|p| p.stage.key).collect();
         assert_eq!(
             keys,
@@ -110,7 +117,8 @@ mod tests {
                 "property_inference",
                 "select_matrix_repr",
                 "phy_op_selection",
-                "vectorized"
+                "vectorized",
+                "distributed"
             ]
         );
         assert!(pipeline(&opts).iter().all(|p| p.stage.implemented));

@@ -81,7 +81,7 @@ pub const STAGES: &[Stage] = &[
         key: "distributed",
         header: "IR after distribution:",
         description: "after turning pipelines into distributed pipelines (`--distributed`; not a DAPHNE key)",
-        implemented: false,
+        implemented: true,
     },
     Stage {
         key: "obj_ref_mgnt",

@@ -69,6 +69,12 @@ impl<T: Num> CsrMatrix<T> {
         (&self.col_idx[a..b], &self.values[a..b])
     }
 
+    /// Like `DenseMatrix::view_identity`: the values buffer and `[address, first row, rows, cols, 0]`.
+    pub fn view_identity(&self) -> (std::sync::Weak<dyn std::any::Any + Send + Sync>, [usize; 5]) {
+        let weak: std::sync::Weak<Vec<T>> = Arc::downgrade(&self.values);
+        (weak, [Arc::as_ptr(&self.values) as usize, self.first_row, self.rows, self.cols, 0])
+    }
+
     /// Rows `r0..r1` as a view.
     pub fn slice_rows(&self, r0: usize, r1: usize) -> CsrMatrix<T> {
         CsrMatrix { rows: r1 - r0, first_row: self.first_row + r0, ..self.clone() }

@@ -76,6 +76,15 @@ impl<T: Elem> DenseMatrix<T> {
         }
     }
 
+    /// What this matrix views, for caches that must not outlive the data: a weak handle of the
+    /// buffer (which keeps its address from being reused while the cache holds it) and the window
+    /// `[buffer address, offset, rows, cols, stride]`.
+    pub fn view_identity(&self) -> (std::sync::Weak<dyn std::any::Any + Send + Sync>, [usize; 5]) {
+        let weak: std::sync::Weak<Vec<T>> = Arc::downgrade(&self.buf);
+        let addr = Arc::as_ptr(&self.buf) as usize;
+        (weak, [addr, self.offset, self.rows, self.cols, self.stride])
+    }
+
     /// Whether the cells are one contiguous run of the buffer.
     pub fn is_contiguous(&self) -> bool {
         self.stride == self.cols || self.rows <= 1

@@ -8,9 +8,9 @@
 pub mod csr;
 pub mod data;
 pub mod dense;
+pub mod dist;
 pub mod elem;
 pub mod engine;
-pub mod dist;
 pub mod exec;
 pub mod fold;
 pub mod format;

@@ -330,7 +330,10 @@ mod tests {
             }
         }
         let f = Frame::new(
-            vec![Dense::F64(DenseMatrix::from_vec(2, 1, vec![1.5, 2.5])), Dense::Str(DenseMatrix::from_vec(2, 1, vec!["a".into(), "bc".into()]))],
+            vec![
+                Dense::F64(DenseMatrix::from_vec(2, 1, vec![1.5, 2.5])),
+                Dense::Str(DenseMatrix::from_vec(2, 1, vec!["a".into(), "bc".into()])),
+            ],
             vec!["x".into(), "y".into()],
         )
         .expect("frame");

@@ -161,11 +161,12 @@ impl Kernels<'_> {
     fn size(&self, op: Op, d: &Data, what: &str) -> Result<usize, ExecError> {
         let s = self.scalar(op, d, what)?;
         let v = s.as_f64().ok_or_else(|| self.err(op, format!("{what} must be a number")))?;
-        if matches!(s, Scalar::Index(_)) {
-            return Ok(s.as_i128().unwrap_or(0) as u64 as usize);
-        }
         if v < 0.0 {
-            return Err(self.err(op, format!("{what} must not be negative, but is {}", scalar_to_cpp(s))));
+            let shown = match s {
+                Scalar::Index(i) => i.to_string(),
+                other => scalar_to_cpp(other),
+            };
+            return Err(self.err(op, format!("{what} must not be negative, but is {shown}")));
         }
         Ok(v as usize)
     }

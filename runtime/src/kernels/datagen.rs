@@ -19,7 +19,15 @@ pub fn fresh_seed() -> i64 {
 }
 
 pub fn fill(value: &Scalar, rows: usize, cols: usize, vt: ValueType) -> Result<Dense, String> {
+    cells(rows, cols)?;
     Dense::filled(vt, rows, cols, value)
+}
+
+/// The number of cells of a `rows x cols` matrix, or an error when it cannot exist.
+pub fn cells(rows: usize, cols: usize) -> Result<usize, String> {
+    rows.checked_mul(cols)
+        .filter(|n| n.checked_mul(8).is_some_and(|b| b <= isize::MAX as usize))
+        .ok_or_else(|| format!("a {rows}x{cols} matrix is too large"))
 }
 
 /// Draws a value of type `T` uniformly from `[min, max]` (`[min, max)` for floats), as the C++
@@ -61,7 +69,7 @@ fn rand_typed<T: Num + DenseElem>(
     let seed = if seed == -1 { fresh_seed() } else { seed };
     let mut gen_val = Mt19937::new(seed as u64);
     let mut gen_index = Mt19937::new(seed.wrapping_mul(3) as u64);
-    let n = rows * cols;
+    let n = cells(rows, cols)?;
     let dense_fill = sparsity >= 0.5;
     let limit = if dense_fill { ((1.0 - sparsity) * n as f64).round() } else { (sparsity * n as f64).round() } as usize;
     let nonzero = |g: &mut Mt19937| loop {
@@ -135,7 +143,7 @@ fn rand_csr_typed<T: CsrElem>(
     if rows == 0 || cols == 0 || !(0.0..=1.0).contains(&sparsity) {
         return Err("rand: invalid shape or sparsity".into());
     }
-    let nnz = ((rows * cols) as f64 * sparsity).round() as usize;
+    let nnz = (cells(rows, cols)? as f64 * sparsity).round() as usize;
     let seed = if seed == -1 { fresh_seed() } else { seed };
     let mut g = MinStdRand0::new(seed as u64);
     let values: Vec<T> = (0..nnz).map(|_| draw_minstd(&mut g, min, max)).collect();
@@ -150,7 +158,7 @@ fn rand_csr_typed<T: CsrElem>(
             }
         }
     } else {
-        let mut assigned = rows * cols;
+        let mut assigned = cells(rows, cols)?;
         while assigned > nnz {
             let r = g.uniform_offset((rows - 1) as u64) as usize;
             if per_row[r] > 0 {

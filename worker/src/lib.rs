@@ -1,6 +1,7 @@
-//! `DistributedWorker IP:PORT [config.json]`: a thin gRPC server over the runtime that stores
-//! partitions of data objects, runs the DaphneIR pipelines coordinators send it and hands back the
-//! results (the service is `daphne_runtime::dist::worker`). It prints
+//! The `DistributedWorker IP:PORT [config.json]` program (its binary is `src/bin/DistributedWorker.rs`
+//! of the `daphne` package, so that it is built and tested beside `daphne`): a thin gRPC server over
+//! the runtime that stores partitions of data objects, runs the DaphneIR pipelines coordinators send
+//! it and hands back the results (the service is `daphne_runtime::dist::worker`). It prints
 //! ``Started Distributed Worker on `IP:PORT` `` once it listens, serves until SIGINT or SIGTERM,
 //! and exits non-zero with a message when the address is bad or taken.
 
@@ -26,8 +27,8 @@ fn threads_from_config(path: &str) -> Result<usize, String> {
     Ok(obj.get("numberOfThreads").and_then(serde_json::Value::as_i64).map_or(0, |n| n.max(0) as usize))
 }
 
-fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
+/// Runs the worker with the program's arguments (without the program name).
+pub fn main(args: Vec<String>) -> ExitCode {
     if args.iter().any(|a| a == "--help" || a == "-h") {
         println!("{USAGE}");
         return ExitCode::SUCCESS;
@@ -105,7 +106,8 @@ async fn shutdown_signal() {
     {
         let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
             Ok(s) => s,
-            Err(_) => {
+            Err(e) => {
+                eprintln!("DistributedWorker: cannot handle SIGTERM ({e}); stop it with SIGINT");
                 let _ = ctrl_c.await;
                 return;
             }
