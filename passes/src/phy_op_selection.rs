@@ -6,10 +6,11 @@
 //! location and result type. Only dense operands are rewritten, and not when the row counts are
 //! known to differ (the product then fails at run time with its own message). DAPHNE's
 //! `X @ t(X)` to `syrk(X, false)` is not done: our `syrk` kernel computes `t(X) @ X` only.
-//! Beyond DAPHNE: `mean(X, 1)` of an `f64` matrix becomes `sum(X, 1) / nrow(X)`, which the kernel
-//! computes exactly that way anyway, so column means can join vectorized pipelines (column sums
-//! can, column means cannot). The replaced transposes are left for dead-code elimination (the
-//! stage runs it), so a transpose that something else reads stays.
+//! Beyond DAPHNE: `mean(X, 1)` of an `f64` matrix known not to be empty becomes
+//! `sum(X, 1) / nrow(X)`, which the kernel computes exactly that way anyway, so column means can
+//! join vectorized pipelines (column sums can, column means cannot). The replaced transposes are
+//! left for dead-code elimination (the stage runs it), so a transpose that something else reads
+//! stays.
 
 use crate::{Changed, Pass, PassCx, PassError};
 use daphne_ir::{Attr, Attrs, Const, MatrixType, Module, Op, OpKind, Repr, Type, Value, ValueType};
@@ -116,13 +117,20 @@ fn select_product(m: &mut Module, op: Op) -> bool {
     true
 }
 
-/// `meanCol(X)` of an `f64` matrix to `sumCol(X) / nrow(X)`.
+/// `meanCol(X)` of an `f64` matrix to `sumCol(X) / nrow(X)`. Only when X is known not to be
+/// empty: the mean kernel rejects an empty matrix, while the sum of no rows divided by zero rows
+/// would print `nan`.
 fn split_column_mean(m: &mut Module, op: Op) -> bool {
     let x = m.operands(op)[0];
     let result_type = m.value_type(m.result(op, 0)).clone();
     let f64_matrix =
         |t: &Type| matches!(t, Type::Matrix(mt) if mt.vt == Some(ValueType::F64) && mt.repr != Repr::Sparse);
     if !f64_matrix(m.value_type(x)) || !f64_matrix(&result_type) {
+        return false;
+    }
+    let non_empty = matches!(m.value_type(x), Type::Matrix(mt)
+        if mt.rows.is_some_and(|r| r > 0) && mt.cols.is_some_and(|c| c > 0));
+    if !non_empty {
         return false;
     }
     let sum = op_before(m, op, OpKind::SumCol, vec![x], result_type.clone(), Attrs::new());
@@ -254,5 +262,38 @@ mod tests {
         // `t(A) @ A` became syrk, and its transpose, read by nothing else, is gone.
         assert!(out.contains(r#""daphne.syrk"(%4, %"#), "{out}");
         assert!(!out.contains(r#""daphne.transpose"(%4)"#), "{out}");
+    }
+
+    #[test]
+    fn column_means_of_possibly_empty_matrices_stay() {
+        let src = r#"module {
+  func.func @main() {
+    %0 = "daphne.constant"() {value = 1.000000e+00 : f64} : () -> f64
+    %1 = "daphne.constant"() {value = 0 : index} : () -> index
+    %2 = "daphne.constant"() {value = 3 : index} : () -> index
+    %3 = "daphne.fill"(%0, %1, %2) : (f64, index, index) -> !daphne.Matrix<0x3xf64>
+    %4 = "daphne.fill"(%0, %2, %1) : (f64, index, index) -> !daphne.Matrix<3x0xf64>
+    %5 = "daphne.now"() : () -> si64
+    %6 = "daphne.cast"(%5) : (si64) -> index
+    %7 = "daphne.fill"(%0, %6, %2) : (f64, index, index) -> !daphne.Matrix<?x3xf64>
+    %8 = "daphne.fill"(%0, %2, %2) : (f64, index, index) -> !daphne.Matrix<3x3xsi64>
+    %9 = "daphne.meanCol"(%3) : (!daphne.Matrix<0x3xf64>) -> !daphne.Matrix<1x3xf64>
+    %10 = "daphne.meanCol"(%4) : (!daphne.Matrix<3x0xf64>) -> !daphne.Matrix<1x0xf64>
+    %11 = "daphne.meanCol"(%7) : (!daphne.Matrix<?x3xf64>) -> !daphne.Matrix<1x3xf64>
+    %12 = "daphne.meanCol"(%8) : (!daphne.Matrix<3x3xsi64>) -> !daphne.Matrix<1x3xf64>
+    %13 = "daphne.constant"() {value = true} : () -> i1
+    %14 = "daphne.constant"() {value = false} : () -> i1
+    "daphne.print"(%9, %13, %14) : (!daphne.Matrix<1x3xf64>, i1, i1) -> ()
+    "daphne.print"(%10, %13, %14) : (!daphne.Matrix<1x0xf64>, i1, i1) -> ()
+    "daphne.print"(%11, %13, %14) : (!daphne.Matrix<1x3xf64>, i1, i1) -> ()
+    "daphne.print"(%12, %13, %14) : (!daphne.Matrix<1x3xf64>, i1, i1) -> ()
+    "daphne.return"() : () -> ()
+  }
+}"#;
+        let out = select(src);
+        // The mean kernel rejects empty matrices (a sum divided by zero rows would print nan),
+        // so only means of matrices known to be non-empty are split; an si64 matrix stays too.
+        assert_eq!(out.matches("daphne.meanCol").count(), 4, "{out}");
+        assert!(!out.contains("daphne.sumCol"), "{out}");
     }
 }
