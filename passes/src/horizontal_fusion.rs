@@ -76,8 +76,7 @@ fn find_pair(m: &Module, b: Block) -> Option<(Op, Op, Op)> {
             if !between.iter().any(|&o| m.operands(o).iter().any(|v| results.contains(v))) {
                 return Some((ops[i], ops[j], ops[j]));
             }
-            let defined_between: HashSet<Value> =
-                between.iter().flat_map(|o| m.results(*o).iter().copied()).collect();
+            let defined_between: HashSet<Value> = between.iter().flat_map(|o| m.results(*o).iter().copied()).collect();
             if !m.operands(ops[j]).iter().any(|v| defined_between.contains(v)) {
                 return Some((ops[i], ops[j], ops[i]));
             }
