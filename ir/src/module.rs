@@ -6,7 +6,7 @@ use crate::attr::Attr;
 use crate::loc::Loc;
 use crate::ops::OpKind;
 use crate::types::Type;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 macro_rules! entity {
     ($(#[$doc:meta])* $name:ident) => {
@@ -394,6 +394,38 @@ impl Module {
         self.op_mut(func).attrs.insert("result_types".into(), Attr::Array(types.into_iter().map(Attr::Type).collect()));
     }
 
+    /// Deep-copies an op and everything nested in its regions as a new detached op. Operands found
+    /// in `map` are replaced by their copies (others are kept, so values defined outside stay
+    /// shared); the results and block arguments of the copy are added to `map`.
+    pub fn clone_op(&mut self, op: Op, map: &mut HashMap<Value, Value>) -> Op {
+        let data = self.ops[op.index()].clone();
+        let mut regions = Vec::with_capacity(data.regions.len());
+        for r in &data.regions {
+            let mut blocks = Vec::new();
+            for b in self.regions[r.index()].blocks.clone() {
+                let args = self.blocks[b.index()].args.clone();
+                let types: Vec<Type> = args.iter().map(|a| self.value_type(*a).clone()).collect();
+                let nb = self.create_block(&types);
+                for (old, new) in args.iter().zip(self.blocks[nb.index()].args.clone()) {
+                    map.insert(*old, new);
+                }
+                for inner in self.blocks[b.index()].ops.clone() {
+                    let copy = self.clone_op(inner, map);
+                    self.append_op(nb, copy);
+                }
+                blocks.push(nb);
+            }
+            regions.push(self.create_region(&blocks));
+        }
+        let operands = data.operands.iter().map(|v| *map.get(v).unwrap_or(v)).collect();
+        let types = data.results.iter().map(|v| self.value_type(*v).clone()).collect();
+        let copy = self.create_op(data.kind, operands, types, data.attrs, regions, data.loc);
+        for (old, new) in data.results.iter().zip(self.ops[copy.index()].results.clone()) {
+            map.insert(*old, new);
+        }
+        copy
+    }
+
     /// Replaces every use of `from` by `to` in the whole module.
     pub fn replace_all_uses(&mut self, from: Value, to: Value) {
         for data in &mut self.ops {
@@ -451,5 +483,35 @@ mod tests {
         m.erase_op(add);
         assert_eq!(m.use_count(v), 0);
         assert_eq!(m.block_ops(entry), &[c]);
+    }
+
+    #[test]
+    fn clone_func_copies_nested_regions() {
+        let src = r#"module {
+  func.func @f(%arg0: si64) -> si64 {
+    %0 = "daphne.constant"() {value = true} : () -> i1
+    %1 = "scf.if"(%0) ({
+      %2 = "daphne.ewAdd"(%arg0, %arg0) : (si64, si64) -> si64
+      "scf.yield"(%2) : (si64) -> ()
+    }, {
+      "scf.yield"(%arg0) : (si64) -> ()
+    }) : (i1) -> si64
+    "daphne.return"(%1) : (si64) -> ()
+  }
+}"#;
+        let mut m = crate::parse_module(src).unwrap();
+        let f = m.find_func("f").unwrap();
+        let copy = m.clone_op(f, &mut HashMap::new());
+        m.op_mut(copy).attrs.insert("sym_name".into(), Attr::Const(Const::Str("g".into())));
+        m.insert_before(f, copy);
+        let printed = crate::print_module(&m, crate::PrintOptions::default());
+        assert_eq!(printed.matches("daphne.ewAdd").count(), 2, "{printed}");
+        assert!(printed.contains("func.func @g(%arg0: si64) -> si64"), "{printed}");
+        crate::verify(&m).unwrap();
+        // The copy is independent: changing its argument type leaves the original alone.
+        let arg = m.block_args(m.op_block(copy, 0).unwrap())[0];
+        m.set_value_type(arg, Type::F64);
+        let orig_arg = m.block_args(m.op_block(f, 0).unwrap())[0];
+        assert_eq!(m.value_type(orig_arg), &Type::SI64);
     }
 }

@@ -16,6 +16,7 @@ pub mod phy_op_selection;
 pub mod pipeline;
 pub mod pipeline_cleanup;
 pub mod select_repr;
+pub mod specialize;
 pub mod stages;
 pub mod transpose_into_matmul;
 pub mod vectorize;

@@ -10,6 +10,7 @@ use crate::inference::InferencePass;
 use crate::phy_op_selection::PhyOpSelectionPass;
 use crate::pipeline_cleanup::PipelineCleanupPass;
 use crate::select_repr::SelectMatrixReprPass;
+use crate::specialize::SpecializeFunctionsPass;
 use crate::stages::{Stage, stage};
 use crate::transpose_into_matmul::TransposeIntoMatMulPass;
 use crate::vectorize::VectorizePass;
@@ -46,6 +47,10 @@ pub fn pipeline(opts: &CompileOptions) -> Vec<StagePlan> {
     stages.extend(plan(
         "property_inference",
         vec![
+            (
+                Box::new(SpecializeFunctionsPass),
+                "untyped functions get the types of their call sites; it infers each function up to its calls itself",
+            ),
             (
                 Box::new(InferencePass),
                 "types, shapes, sparsity and symmetry of every value; the later stages and the runtime rely on them",

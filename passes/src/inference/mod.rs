@@ -3,6 +3,10 @@
 //! fix-point: a property that changes inside a loop body becomes unknown for the loop's variable
 //! (DAPHNE's rule), so the result describes every iteration.
 //!
+//! Inference is interprocedural: callees are inferred before their callers, a function's result
+//! types become the types it returns, and a `generic_call` (or `map`) takes its result types from
+//! its callee. Recursion is inferred to a fix-point as well (at most [`MAX_ROUNDS`] rounds).
+//!
 //! After this pass, a matrix type with known dimensions is exact: run-time values have them.
 
 pub mod properties;
@@ -23,12 +27,89 @@ impl Pass for InferencePass {
     }
 
     fn run(&self, m: &mut Module, _cx: &mut PassCx<'_>) -> Result<Changed, PassError> {
-        for func in m.funcs() {
-            if let Some(entry) = m.op_block(func, 0) {
-                infer_block(m, entry)?;
+        let order = callees_first(m);
+        for _ in 0..MAX_ROUNDS {
+            let before: Vec<Vec<Type>> = order.iter().map(|f| m.func_result_types(*f)).collect();
+            for &func in &order {
+                infer_function(m, func)?;
+            }
+            if order.iter().map(|f| m.func_result_types(*f)).eq(before) {
+                break;
             }
         }
         Ok(Changed::Yes)
+    }
+}
+
+/// How often the functions of a module are inferred at most until their result types stop
+/// changing (recursion needs a second round; every round gives sound types, so stopping early is
+/// safe).
+pub const MAX_ROUNDS: usize = 8;
+
+/// The functions in an order that infers callees before their callers (a post-order of the call
+/// graph, `map` counting as a call; within a cycle the order is the module's).
+fn callees_first(m: &Module) -> Vec<Op> {
+    fn visit(m: &Module, func: Op, seen: &mut Vec<Op>, out: &mut Vec<Op>) {
+        if seen.contains(&func) {
+            return;
+        }
+        seen.push(func);
+        let Some(entry) = m.op_block(func, 0) else { return };
+        let mut callees = Vec::new();
+        m.walk_block(entry, &mut |op| {
+            if let Some(callee) = callee_of(m, op) {
+                callees.push(callee);
+            }
+        });
+        for callee in callees {
+            visit(m, callee, seen, out);
+        }
+        out.push(func);
+    }
+    let (mut seen, mut out) = (Vec::new(), Vec::new());
+    for func in m.funcs() {
+        visit(m, func, &mut seen, &mut out);
+    }
+    out
+}
+
+/// The function a `generic_call` or `map` calls, if it exists.
+pub(crate) fn callee_of(m: &Module, op: Op) -> Option<Op> {
+    let attr = match m.kind(op) {
+        OpKind::GenericCall => "callee",
+        OpKind::Map => "func",
+        _ => return None,
+    };
+    m.attr(op, attr).and_then(Attr::as_symbol).and_then(|name| m.find_func(name))
+}
+
+/// Infers one function's body, then sets its result types to the types it returns (as DAPHNE's
+/// inference does): declared result types are enforced by casts, so what the function returns is
+/// at least as specific as what it declares.
+pub(crate) fn infer_function(m: &mut Module, func: Op) -> Result<(), PassError> {
+    let Some(entry) = m.op_block(func, 0) else { return Ok(()) };
+    infer_block(m, entry)?;
+    let Some(&ret) = m.block_ops(entry).last().filter(|op| m.kind(**op) == OpKind::Return) else {
+        return Err(internal(m, func, "a function body must end with `daphne.return`"));
+    };
+    let returned = operand_types(m, ret);
+    if returned.len() != m.func_result_types(func).len() {
+        return Err(internal(m, ret, "a function returns a different number of values than it declares"));
+    }
+    m.set_func_result_types(func, returned);
+    Ok(())
+}
+
+/// The result types a call gets from its callee: a `generic_call` the callee's result types, a
+/// `map` a matrix of the callee's result value type (unknown while the callee's is). `None` when
+/// the callee is missing or does not fit the call (the call keeps its types).
+fn types_from_callee(m: &Module, op: Op) -> Option<Vec<Type>> {
+    let callee = callee_of(m, op)?;
+    let results = m.func_result_types(callee);
+    match m.kind(op) {
+        OpKind::GenericCall if results.len() == m.results(op).len() => Some(results),
+        OpKind::Map if results.len() == 1 => Some(vec![Type::matrix_of(results[0].value_type())]),
+        _ => None,
     }
 }
 
@@ -70,7 +151,10 @@ fn infer_op(m: &mut Module, op: Op) -> Result<(), PassError> {
     let consts: Vec<Option<Const>> = operands.iter().map(|v| constant_of(m, *v)).collect();
     let constant = |i: usize| consts.get(i).cloned().flatten();
     let results = m.results(op).to_vec();
-    let current: Vec<Type> = results.iter().map(|v| m.value_type(*v).clone()).collect();
+    let current: Vec<Type> = match types_from_callee(m, op) {
+        Some(types) => types,
+        None => results.iter().map(|v| m.value_type(*v).clone()).collect(),
+    };
     let attrs = m.op(op).attrs.clone();
     let mut new_types = infer_result_types(
         kind,
@@ -224,4 +308,70 @@ fn infer_while(m: &mut Module, op: Op) -> Result<(), PassError> {
         m.set_value_type(v, t);
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn calls_take_the_result_types_their_callee_returns() {
+        // `main` comes first, so the callee must be inferred before it (callees first).
+        let src = r#"module {
+  func.func @main() {
+    %0 = "daphne.constant"() {value = 2 : si64} : () -> si64
+    %1 = "daphne.generic_call"(%0) {callee = @"g-1"} : (si64) -> !daphne.Unknown
+    %2 = "daphne.ewAdd"(%1, %0) : (!daphne.Unknown, si64) -> !daphne.Unknown
+    %3 = "daphne.constant"() {value = 1.000000e+00 : f64} : () -> f64
+    %4 = "daphne.constant"() {value = 3 : index} : () -> index
+    %5 = "daphne.fill"(%3, %4, %4) : (f64, index, index) -> !daphne.Matrix<?x?xf64>
+    %6 = "daphne.map"(%5) {func = @"h-2"} : (!daphne.Matrix<?x?xf64>) -> !daphne.Matrix<?x?xf64>
+    "daphne.return"() : () -> ()
+  }
+  func.func @"g-1"(%arg0: si64) -> !daphne.Unknown {
+    %0 = "daphne.ewMul"(%arg0, %arg0) : (si64, si64) -> !daphne.Unknown
+    "daphne.return"(%0) : (!daphne.Unknown) -> ()
+  }
+  func.func @"h-2"(%arg0: f64) -> !daphne.Unknown {
+    %0 = "daphne.constant"() {value = 0.000000e+00 : f64} : () -> f64
+    %1 = "daphne.ewGt"(%arg0, %0) : (f64, f64) -> !daphne.Unknown
+    %2 = "daphne.cast"(%1) : (!daphne.Unknown) -> si64
+    "daphne.return"(%2) : (si64) -> ()
+  }
+}"#;
+        let out = crate::testing::run_pass(&InferencePass, src);
+        assert!(out.contains(r#"func.func @"g-1"(%arg0: si64) -> si64"#), "{out}");
+        assert!(out.contains(r#"{callee = @"g-1"} : (si64) -> si64"#), "{out}");
+        assert!(out.contains(r#""daphne.ewAdd"(%1, %0) : (si64, si64) -> si64"#), "{out}");
+        // `map` makes a matrix of the function's result value type, shaped like its argument.
+        assert!(
+            out.contains(r#"{func = @"h-2"} : (!daphne.Matrix<3x3xf64:symmetric[true]>) -> !daphne.Matrix<3x3xsi64>"#),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn functions_are_inferred_callees_first() {
+        let src = r#"module {
+  func.func @main() {
+    "daphne.return"() : () -> ()
+  }
+  func.func @"a-1"() {
+    "daphne.generic_call"() {callee = @"b-2"} : () -> ()
+    "daphne.generic_call"() {callee = @"c-3"} : () -> ()
+    "daphne.return"() : () -> ()
+  }
+  func.func @"b-2"() {
+    "daphne.generic_call"() {callee = @"c-3"} : () -> ()
+    "daphne.return"() : () -> ()
+  }
+  func.func @"c-3"() {
+    "daphne.generic_call"() {callee = @"c-3"} : () -> ()
+    "daphne.return"() : () -> ()
+  }
+}"#;
+        let m = daphne_ir::parse_module(src).unwrap();
+        let names: Vec<&str> = callees_first(&m).into_iter().filter_map(|f| m.func_name(f)).collect();
+        assert_eq!(names, vec!["main", "c-3", "b-2", "a-1"]);
+    }
 }
