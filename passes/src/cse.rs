@@ -248,6 +248,53 @@ mod tests {
     }
 
     #[test]
+    fn pipeline_and_function_bodies_are_isolated() {
+        let out = run(r#"module {
+  func.func @main(%arg0: !daphne.Matrix<4x4xf64>) {
+    %0 = "daphne.constant"() {value = 2.000000e+00 : f64} : () -> f64
+    %1 = "daphne.ewMul"(%arg0, %0) : (!daphne.Matrix<4x4xf64>, f64) -> !daphne.Matrix<4x4xf64>
+    %2 = "daphne.vectorizedPipeline"(%arg0) ({
+    ^bb0(%arg1: !daphne.Matrix<?x4xf64>):
+      %3 = "daphne.constant"() {value = 2.000000e+00 : f64} : () -> f64
+      %4 = "daphne.constant"() {value = 2.000000e+00 : f64} : () -> f64
+      %5 = "daphne.ewMul"(%arg1, %3) : (!daphne.Matrix<?x4xf64>, f64) -> !daphne.Matrix<?x4xf64>
+      %6 = "daphne.ewMul"(%arg1, %4) : (!daphne.Matrix<?x4xf64>, f64) -> !daphne.Matrix<?x4xf64>
+      %7 = "daphne.ewAdd"(%5, %6) : (!daphne.Matrix<?x4xf64>, !daphne.Matrix<?x4xf64>) -> !daphne.Matrix<?x4xf64>
+      %8 = "daphne.sumAll"(%7) : (!daphne.Matrix<?x4xf64>) -> f64
+      "daphne.return"(%8) : (f64) -> ()
+    }) {combines = [3], splits = [1]} : (!daphne.Matrix<4x4xf64>) -> f64
+    %9 = "daphne.vectorizedPipeline"(%arg0) ({
+    ^bb0(%arg2: !daphne.Matrix<?x4xf64>):
+      %10 = "daphne.sumAll"(%arg2) : (!daphne.Matrix<?x4xf64>) -> f64
+      "daphne.return"(%10) : (f64) -> ()
+    }) {combines = [3], splits = [1]} : (!daphne.Matrix<4x4xf64>) -> f64
+    %11 = "daphne.vectorizedPipeline"(%arg0) ({
+    ^bb0(%arg3: !daphne.Matrix<?x4xf64>):
+      %12 = "daphne.sumAll"(%arg3) : (!daphne.Matrix<?x4xf64>) -> f64
+      "daphne.return"(%12) : (f64) -> ()
+    }) {combines = [3], splits = [1]} : (!daphne.Matrix<4x4xf64>) -> f64
+    %13 = "daphne.constant"() {value = false} : () -> i1
+    "daphne.print"(%1, %13, %13) : (!daphne.Matrix<4x4xf64>, i1, i1) -> ()
+    "daphne.print"(%2, %13, %13) : (f64, i1, i1) -> ()
+    "daphne.print"(%9, %13, %13) : (f64, i1, i1) -> ()
+    "daphne.print"(%11, %13, %13) : (f64, i1, i1) -> ()
+    "daphne.return"() : () -> ()
+  }
+  func.func @f() -> f64 {
+    %14 = "daphne.constant"() {value = 2.000000e+00 : f64} : () -> f64
+    "daphne.return"(%14) : (f64) -> ()
+  }
+}"#);
+        // Inside the first body, the equal constants and products merge among themselves, but
+        // the body keeps its own constant (the verifier rejects values from outside a pipeline)
+        // and so does the other function. Ops with regions are never merged: both scans stay.
+        assert_eq!(count(&out, "2.000000e+00 : f64"), 3, "{out}");
+        assert_eq!(count(&out, "daphne.ewMul"), 2, "{out}");
+        assert!(out.contains(r#""daphne.ewAdd"(%4, %4)"#), "{out}");
+        assert_eq!(count(&out, "daphne.vectorizedPipeline"), 3, "{out}");
+    }
+
+    #[test]
     fn nothing_but_constants_is_reused_across_now() {
         let out = run(r#"module {
   func.func @main(%arg0: !daphne.Matrix<2x2xf64>) {

@@ -147,6 +147,34 @@ mod tests {
     }
 
     #[test]
+    fn removes_unused_pipelines_with_pure_bodies() {
+        let (out, _) = run(r#"module {
+  func.func @main(%arg0: !daphne.Matrix<4x4xf64>) {
+    %0 = "daphne.vectorizedPipeline"(%arg0) ({
+    ^bb0(%arg1: !daphne.Matrix<?x4xf64>):
+      %1 = "daphne.sumAll"(%arg1) : (!daphne.Matrix<?x4xf64>) -> f64
+      "daphne.return"(%1) : (f64) -> ()
+    }) {combines = [3], splits = [1]} : (!daphne.Matrix<4x4xf64>) -> f64
+    %2 = "daphne.vectorizedPipeline"(%arg0) ({
+    ^bb0(%arg2: !daphne.Matrix<?x4xf64>):
+      %3 = "daphne.constant"() {value = 1.000000e+00 : f64} : () -> f64
+      %4 = "daphne.ewAdd"(%arg2, %3) : (!daphne.Matrix<?x4xf64>, f64) -> !daphne.Matrix<?x4xf64>
+      %5 = "daphne.sumAll"(%arg2) : (!daphne.Matrix<?x4xf64>) -> f64
+      "daphne.return"(%5) : (f64) -> ()
+    }) {combines = [3], splits = [1]} : (!daphne.Matrix<4x4xf64>) -> f64
+    %6 = "daphne.constant"() {value = false} : () -> i1
+    "daphne.print"(%2, %6, %6) : (f64, i1, i1) -> ()
+    "daphne.return"() : () -> ()
+  }
+}"#);
+        // The unused pipeline goes as a whole; the used one loses its dead addition (and the
+        // constant only it read) but keeps its terminator.
+        assert_eq!(out.matches("daphne.vectorizedPipeline").count(), 1, "{out}");
+        assert!(!out.contains("daphne.ewAdd") && !out.contains("1.000000e+00"), "{out}");
+        assert!(out.contains(r#""daphne.return"(%1) : (f64) -> ()"#), "{out}");
+    }
+
+    #[test]
     fn nothing_to_do_is_no_change() {
         let (_, changed) = run(r#"module {
   func.func @main() {
