@@ -47,3 +47,26 @@ fn explain_inference_and_operator_selection() {
         assert_eq!(out.status.code(), Some(0), "{}: {}", path.display(), String::from_utf8_lossy(&out.stderr));
     });
 }
+
+/// `--no-phy-op-selection` (DAPHNE's flag) skips the stage: nothing is printed for it, and the
+/// products stay products at run time, with the same output.
+#[test]
+fn no_phy_op_selection_skips_the_stage() {
+    let fixture = "tests/fixtures/stages/syrk.daph".to_string();
+    let explain = |extra: &[&str]| {
+        let mut args: Vec<String> = extra.iter().map(|s| s.to_string()).collect();
+        args.extend(["--compile-only", "--explain", "phy_op_selection"].map(String::from));
+        args.push(fixture.clone());
+        let out = run_daphne(&args, Duration::from_secs(30));
+        assert_eq!(out.status.code(), Some(0));
+        String::from_utf8(out.stderr).expect("stderr is UTF-8")
+    };
+    assert!(explain(&[]).contains("daphne.syrk"));
+    assert_eq!(explain(&["--no-phy-op-selection"]), "");
+    let run = |extra: &[&str]| {
+        let mut args: Vec<String> = extra.iter().map(|s| s.to_string()).collect();
+        args.push(fixture.clone());
+        run_daphne(&args, Duration::from_secs(30)).stdout
+    };
+    assert_eq!(run(&["--no-phy-op-selection"]), run(&[]));
+}

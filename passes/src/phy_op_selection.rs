@@ -117,9 +117,9 @@ fn select_product(m: &mut Module, op: Op) -> bool {
     true
 }
 
-/// `meanCol(X)` of an `f64` matrix to `sumCol(X) / nrow(X)`. Only when X is known not to be
-/// empty: the mean kernel rejects an empty matrix, while the sum of no rows divided by zero rows
-/// would print `nan`.
+/// `meanCol(X)` of an `f64` matrix to `sumCol(X) / n` with the row count `n` as an `f64`
+/// constant. Only when X is known not to be empty (so its height is known): the mean kernel
+/// rejects an empty matrix, while the sum of no rows divided by zero rows would print `nan`.
 fn split_column_mean(m: &mut Module, op: Op) -> bool {
     let x = m.operands(op)[0];
     let result_type = m.value_type(m.result(op, 0)).clone();
@@ -128,14 +128,14 @@ fn split_column_mean(m: &mut Module, op: Op) -> bool {
     if !f64_matrix(m.value_type(x)) || !f64_matrix(&result_type) {
         return false;
     }
-    let non_empty = matches!(m.value_type(x), Type::Matrix(mt)
-        if mt.rows.is_some_and(|r| r > 0) && mt.cols.is_some_and(|c| c > 0));
-    if !non_empty {
-        return false;
-    }
+    let rows = match m.value_type(x) {
+        Type::Matrix(mt) if mt.cols.is_some_and(|c| c > 0) => mt.rows.filter(|r| *r > 0),
+        _ => None,
+    };
+    let Some(rows) = rows else { return false };
     let sum = op_before(m, op, OpKind::SumCol, vec![x], result_type.clone(), Attrs::new());
-    let rows = op_before(m, op, OpKind::NumRows, vec![x], Type::INDEX, Attrs::new());
-    let n = op_before(m, op, OpKind::Cast, vec![rows], Type::F64, Attrs::new());
+    // The kernel divides by the row count converted to f64, exactly this constant.
+    let n = constant_before(m, op, Const::F64(rows as f64));
     let mean = op_before(m, op, OpKind::EwDiv, vec![sum, n], result_type, Attrs::new());
     replace(m, op, mean);
     true
@@ -175,6 +175,13 @@ mod tests {
         assert!(out.contains(r#""daphne.gemv"(%3, %4)"#), "{out}");
         assert_eq!(out.matches("daphne.matMul").count(), 1, "the plain product stays: {out}");
         assert!(out.contains(r#""daphne.sumCol"(%3)"#) && !out.contains("meanCol"), "{out}");
+        // Divided by the row count (4) as an f64 constant.
+        assert!(out.contains("{value = 4.000000e+00 : f64} : () -> f64"), "{out}");
+        assert!(
+            out.contains(r#""daphne.ewDiv"(%"#)
+                && out.contains("(!daphne.Matrix<1x4xf64>, f64) -> !daphne.Matrix<1x4xf64>"),
+            "{out}"
+        );
     }
 
     /// Runs the pass and dead-code elimination (as the stage does) and prints with locations.
