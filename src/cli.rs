@@ -59,6 +59,31 @@ pub struct Cli {
     #[arg(long, value_name = "ROWS")]
     pub grain_size: Option<usize>,
 
+    /// Run the vectorized pipelines on distributed workers: those of `DISTRIBUTED_WORKERS`
+    /// (host:port,...) or, when it is unset, `--workers` local workers started for the run.
+    #[arg(long)]
+    pub distributed: bool,
+
+    /// The distribution backend: `sync-gRPC` or `async-gRPC` (both our gRPC coordinator, the
+    /// default) or `MPI` (not built: answered with an error).
+    #[arg(long = "dist_backend", value_name = "BACKEND", value_parser = ["sync-gRPC", "async-gRPC", "MPI"])]
+    pub dist_backend: Option<String>,
+
+    /// Largest message of a data transfer to or from a worker, in bytes (default 4194304);
+    /// larger objects travel in several messages.
+    #[arg(long, value_name = "BYTES")]
+    pub max_distr_chunk_size: Option<usize>,
+
+    /// With `--distributed` and `DISTRIBUTED_WORKERS` unset: how many local workers to start
+    /// (default 2). Not a DAPHNE flag.
+    #[arg(long, value_name = "N")]
+    pub workers: Option<usize>,
+
+    /// With `--distributed`: print what the coordinator did (pipelines run on workers or locally,
+    /// objects and bytes sent, reused and fetched) to stderr at the end. Not a DAPHNE flag.
+    #[arg(long)]
+    pub dist_stats: bool,
+
     /// Skip physical operator selection (`t(X) @ X` to `syrk`, `t(A) @ x` to `gemv`, ...).
     #[arg(long)]
     pub no_phy_op_selection: bool,

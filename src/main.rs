@@ -6,6 +6,7 @@
 
 mod cli;
 mod config;
+mod local_workers;
 
 use clap::Parser;
 use cli::Cli;
@@ -15,6 +16,7 @@ use daphne_ir::{PrintOptions, print_module};
 use daphne_passes::CompileOptions;
 use daphne_passes::manager::{Event, run_pipeline};
 use daphne_passes::stages::{self, Stage};
+use daphne_runtime::dist::coordinator::{Coordinator, CoordinatorOptions, parse_worker_list};
 use daphne_runtime::engine::{DEFAULT_BATCH_BYTES, Engine, EngineOptions};
 use daphne_runtime::exec::{ExecError, ExecOptions, Executor, Output};
 use daphne_runtime::fold::RuntimeFolder;
@@ -142,10 +144,15 @@ fn run(cli: Cli, start: Instant) -> Result<(), u8> {
     let compile_opts = CompileOptions {
         select_matrix_repr: cli.select_matrix_repr.or(user_config.select_matrix_repr).unwrap_or(false),
         sparsity_threshold: user_config.sparsity_threshold.unwrap_or(0.25),
-        vectorize: cli.vec || user_config.use_vectorized_exec.unwrap_or(false),
+        vectorize: cli.vec || cli.distributed || user_config.use_vectorized_exec.unwrap_or(false),
+        distributed: cli.distributed,
         phy_op_selection: !cli.no_phy_op_selection && user_config.use_phy_op_selection.unwrap_or(true),
         ..CompileOptions::default()
     };
+    if cli.dist_backend.as_deref() == Some("MPI") && cli.distributed {
+        eprintln!("daphne: --dist_backend=MPI: this daphne is not built with MPI support; use sync-gRPC or async-gRPC");
+        return Err(PARSER_ERROR);
+    }
     let mut observer = |event: Event<'_>, m: &daphne_ir::Module| {
         let Event::AfterStage(stage) = event else { return };
         if explain.iter().any(|s| s.key == stage.key) {
@@ -180,7 +187,19 @@ fn run(cli: Cli, start: Instant) -> Result<(), u8> {
         } else {
             None
         };
-        execute(&module, &sources, engine)?;
+        // Kept until the end of the run: dropping it stops the local workers.
+        let mut local_workers = None;
+        let coordinator = if cli.distributed && has_distributed_pipelines(&module) {
+            Some(Arc::new(connect_workers(&cli, &mut local_workers, threads)?))
+        } else {
+            None
+        };
+        let stats = coordinator.clone().filter(|_| cli.dist_stats);
+        let result = execute(&module, &sources, engine, coordinator);
+        if let Some(c) = stats {
+            eprintln!("daphne: distributed on {} workers: {}", c.worker_count(), c.stats());
+        }
+        result?;
     }
     if cli.timing {
         eprintln!("{}", Timings { start, parsing, compilation, execution }.report());
@@ -188,14 +207,57 @@ fn run(cli: Cli, start: Instant) -> Result<(), u8> {
     Ok(())
 }
 
+fn has_distributed_pipelines(m: &daphne_ir::Module) -> bool {
+    let mut found = false;
+    m.walk(&mut |op| found |= m.kind(op) == daphne_ir::OpKind::DistributedPipeline);
+    found
+}
+
+/// Connects to the workers of `DISTRIBUTED_WORKERS`, or starts local ones when it is unset.
+fn connect_workers(
+    cli: &Cli,
+    local: &mut Option<local_workers::LocalWorkers>,
+    threads: usize,
+) -> Result<Coordinator, u8> {
+    let fail = |msg: String| {
+        eprintln!("daphne: {msg}");
+        EXECUTION_ERROR
+    };
+    let workers = match std::env::var("DISTRIBUTED_WORKERS") {
+        Ok(list) => parse_worker_list(&list).map_err(fail)?,
+        Err(_) => {
+            let n = cli.workers.unwrap_or(local_workers::DEFAULT_WORKERS);
+            let started = local_workers::LocalWorkers::start(n, threads).map_err(fail)?;
+            eprintln!(
+                "daphne: DISTRIBUTED_WORKERS is unset: started {n} local DistributedWorker{} on {} (stopped at exit)",
+                if n == 1 { "" } else { "s" },
+                started.addrs.join(", ")
+            );
+            let addrs = started.addrs.clone();
+            *local = Some(started);
+            addrs
+        }
+    };
+    let opts = CoordinatorOptions {
+        workers,
+        chunk_bytes: cli.max_distr_chunk_size.unwrap_or(daphne_runtime::dist::coordinator::DEFAULT_CHUNK_BYTES),
+    };
+    Coordinator::connect(&opts).map_err(fail)
+}
+
 /// Runs the compiled module; an execution error is reported with its DaphneDSL location.
-fn execute(module: &daphne_ir::Module, sources: &SourceMap, engine: Option<Arc<Engine>>) -> Result<(), u8> {
+fn execute(
+    module: &daphne_ir::Module,
+    sources: &SourceMap,
+    engine: Option<Arc<Engine>>,
+    coordinator: Option<Arc<Coordinator>>,
+) -> Result<(), u8> {
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let mut err_stream = std::io::stderr();
     let result = {
         let io = Output { out: &mut out, err: &mut err_stream };
-        let mut exec = Executor::new(module, io, &ExecOptions { engine, ..ExecOptions::default() });
+        let mut exec = Executor::new(module, io, &ExecOptions { engine, coordinator, ..ExecOptions::default() });
         let r = exec.run_main();
         exec.flush();
         r

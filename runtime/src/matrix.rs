@@ -429,6 +429,23 @@ impl Matrix {
         matches!(self, Matrix::Csr(_))
     }
 
+    /// Rows `r0..r1` as a view (no copy).
+    pub fn slice_rows(&self, r0: usize, r1: usize) -> Matrix {
+        match self {
+            Matrix::Dense(d) => Matrix::Dense(d.slice_rows(r0, r1)),
+            Matrix::Csr(c) => Matrix::Csr(with_csr!(c, m => CsrElem::wrap_csr(m.slice_rows(r0, r1)))),
+        }
+    }
+
+    /// What makes two views the same cells: the buffer (weakly held, so a dead buffer is seen as
+    /// dead and its address never confused with a new one) and the view's position in it.
+    pub fn view_identity(&self) -> (std::sync::Weak<dyn std::any::Any + Send + Sync>, [usize; 5]) {
+        match self {
+            Matrix::Dense(d) => with_dense!(d, m => m.view_identity()),
+            Matrix::Csr(c) => with_csr!(c, m => m.view_identity()),
+        }
+    }
+
     /// The dense form (a copy for CSR matrices).
     pub fn dense(&self) -> std::borrow::Cow<'_, Dense> {
         match self {

@@ -2,8 +2,11 @@
 //! of the `daphne` package, so that it is built and tested beside `daphne`): a thin gRPC server over
 //! the runtime that stores partitions of data objects, runs the DaphneIR pipelines coordinators send
 //! it and hands back the results (the service is `daphne_runtime::dist::worker`). It prints
-//! ``Started Distributed Worker on `IP:PORT` `` once it listens, serves until SIGINT or SIGTERM,
-//! and exits non-zero with a message when the address is bad or taken.
+//! ``Started Distributed Worker on `IP:PORT` `` once it listens (port 0 asks for a free port; the
+//! line shows the one it got), serves until SIGINT or SIGTERM, and exits non-zero with a message
+//! when the address is bad or taken. Two options beyond DAPHNE's: `--num-threads N` (threads of
+//! its vectorized engine) and `--exit-with-stdin` (stop when standard input closes: `daphne`
+//! starts its embedded workers so, and they end with it even if it is killed).
 
 use daphne_runtime::dist::proto::worker_server::WorkerServer;
 use daphne_runtime::dist::worker::WorkerService;
@@ -12,7 +15,7 @@ use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-const USAGE: &str = "usage: DistributedWorker IP:PORT [config.json]";
+const USAGE: &str = "usage: DistributedWorker [--num-threads N] [--exit-with-stdin] IP:PORT [config.json]";
 
 /// Largest gRPC message accepted (chunks are far smaller; this only bounds a single message).
 const MAX_MESSAGE_BYTES: usize = 1 << 30;
@@ -33,7 +36,24 @@ pub fn main(args: Vec<String>) -> ExitCode {
         println!("{USAGE}");
         return ExitCode::SUCCESS;
     }
-    let (addr_text, config) = match args.as_slice() {
+    let mut threads_flag = None;
+    let mut exit_with_stdin = false;
+    let mut positional = Vec::new();
+    let mut it = args.into_iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--exit-with-stdin" => exit_with_stdin = true,
+            "--num-threads" => match it.next().and_then(|n| n.parse::<usize>().ok()) {
+                Some(n) => threads_flag = Some(n),
+                None => {
+                    eprintln!("DistributedWorker: --num-threads needs a number\n{USAGE}");
+                    return ExitCode::from(1);
+                }
+            },
+            _ => positional.push(a),
+        }
+    }
+    let (addr_text, config) = match positional.as_slice() {
         [a] => (a.clone(), None),
         [a, c] => (a.clone(), Some(c.clone())),
         _ => {
@@ -49,7 +69,7 @@ pub fn main(args: Vec<String>) -> ExitCode {
         }
     };
     let threads = match config.as_deref().map(threads_from_config).transpose() {
-        Ok(t) => t.unwrap_or(0),
+        Ok(t) => threads_flag.or(t).unwrap_or(0),
         Err(e) => {
             eprintln!("DistributedWorker: {e}");
             return ExitCode::from(1);
@@ -69,7 +89,7 @@ pub fn main(args: Vec<String>) -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    match runtime.block_on(serve(addr, &addr_text, engine)) {
+    match runtime.block_on(serve(addr, &addr_text, engine, exit_with_stdin)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("DistributedWorker: {e}");
@@ -78,8 +98,10 @@ pub fn main(args: Vec<String>) -> ExitCode {
     }
 }
 
-async fn serve(addr: SocketAddr, shown: &str, engine: Arc<Engine>) -> Result<(), String> {
+async fn serve(addr: SocketAddr, shown: &str, engine: Arc<Engine>, exit_with_stdin: bool) -> Result<(), String> {
     let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| format!("cannot listen on `{shown}`: {e}"))?;
+    let bound = listener.local_addr().map_err(|e| format!("cannot listen on `{shown}`: {e}"))?;
+    let shown = if addr.port() == 0 { bound.to_string() } else { shown.to_string() };
     let service = Arc::new(WorkerService::new(engine));
     let server = WorkerServer::new(service)
         .max_decoding_message_size(MAX_MESSAGE_BYTES)
@@ -90,7 +112,7 @@ async fn serve(addr: SocketAddr, shown: &str, engine: Arc<Engine>) -> Result<(),
     let incoming = tokio_stream_from(listener);
     tonic::transport::Server::builder()
         .add_service(server)
-        .serve_with_incoming_shutdown(incoming, shutdown_signal())
+        .serve_with_incoming_shutdown(incoming, shutdown_signal(exit_with_stdin))
         .await
         .map_err(|e| format!("the server failed: {e}"))
 }
@@ -99,8 +121,29 @@ fn tokio_stream_from(listener: tokio::net::TcpListener) -> tonic::transport::ser
     tonic::transport::server::TcpIncoming::from(listener)
 }
 
-/// Completes on SIGINT or SIGTERM.
-async fn shutdown_signal() {
+/// Completes when standard input reaches its end (or fails).
+async fn stdin_closed() {
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    std::thread::spawn(move || {
+        use std::io::Read;
+        let mut buf = [0u8; 256];
+        let mut stdin = std::io::stdin();
+        while matches!(stdin.read(&mut buf), Ok(n) if n > 0) {}
+        let _ = tx.send(());
+    });
+    let _ = rx.await;
+}
+
+/// Completes on SIGINT or SIGTERM (or when standard input closes, with `--exit-with-stdin`).
+async fn shutdown_signal(exit_with_stdin: bool) {
+    let stdin = async { if exit_with_stdin { stdin_closed().await } else { std::future::pending::<()>().await } };
+    tokio::select! {
+        _ = stdin => {}
+        _ = signals() => {}
+    }
+}
+
+async fn signals() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {

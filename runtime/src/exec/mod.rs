@@ -4,6 +4,7 @@
 //! same type rules applied to run-time types where not, so untyped code runs too. A failing kernel
 //! becomes an error that carries the op's DaphneDSL location.
 
+mod distributed;
 mod ops;
 
 pub(crate) use ops::{Kernels, cast_kernel, ewise_kernel};
@@ -45,6 +46,9 @@ pub struct ExecOptions {
     /// The vectorized engine that runs `daphne.vectorizedPipeline` ops on many threads; without
     /// one, a pipeline's body runs once over its whole inputs.
     pub engine: Option<std::sync::Arc<crate::engine::Engine>>,
+    /// The coordinator that runs `daphne.distributedPipeline` ops on workers; without one, they
+    /// run locally on the engine.
+    pub coordinator: Option<std::sync::Arc<crate::dist::coordinator::Coordinator>>,
 }
 
 /// Where `print` writes.
@@ -61,16 +65,38 @@ pub struct Executor<'a, 'o> {
     depth: usize,
     max_depth: usize,
     pub(crate) engine: Option<std::sync::Arc<crate::engine::Engine>>,
+    pub(crate) dist: distributed::DistState,
 }
 
-/// The values of one call.
-pub(crate) type Env = HashMap<Value, Data>;
+/// The values of one call: local data, and matrices whose rows stay on distributed workers.
+#[derive(Default)]
+pub(crate) struct Env {
+    values: HashMap<Value, Data>,
+    remote: HashMap<Value, std::sync::Arc<crate::dist::coordinator::Partitioned>>,
+}
+
+impl Env {
+    pub(crate) fn new() -> Env {
+        Env::default()
+    }
+
+    pub(crate) fn get(&self, v: &Value) -> Option<&Data> {
+        self.values.get(v)
+    }
+
+    /// Binds a value (dropping a remote binding of an earlier loop iteration).
+    pub(crate) fn insert(&mut self, v: Value, d: Data) {
+        self.remote.remove(&v);
+        self.values.insert(v, d);
+    }
+}
 
 impl<'a, 'o> Executor<'a, 'o> {
     pub fn new(m: &'a Module, io: Output<'o>, opts: &ExecOptions) -> Executor<'a, 'o> {
         let funcs = m.funcs().into_iter().filter_map(|f| m.func_name(f).map(|n| (n.to_string(), f))).collect();
         let max_depth = if opts.max_call_depth == 0 { 2000 } else { opts.max_call_depth };
-        Executor { m, io, funcs, depth: 0, max_depth, engine: opts.engine.clone() }
+        let dist = distributed::DistState::new(m, opts.coordinator.clone());
+        Executor { m, io, funcs, depth: 0, max_depth, engine: opts.engine.clone(), dist }
     }
 
     /// Runs `@main`.
@@ -125,6 +151,11 @@ impl<'a, 'o> Executor<'a, 'o> {
     pub(crate) fn run_block(&mut self, b: Block, env: &mut Env) -> Result<Vec<Data>, ExecError> {
         for &op in self.m.block_ops(b) {
             let kind = self.m.kind(op);
+            if kind == OpKind::DistributedPipeline {
+                self.exec_distributed(op, env)?;
+                continue;
+            }
+            self.materialize_remote(op, env)?;
             if kind.is_terminator() {
                 return self.operands(op, env);
             }
