@@ -6,11 +6,14 @@
 //!
 //! Every script runs four ways with the same expected output: plain, vectorized (`--vec`), and
 //! vectorized with one and with two threads and tiny micro-batches (`--phy-batch-size=64`), so
-//! that even small matrices are cut into many batches and tasks.
+//! that even small matrices are cut into many batches and tasks. And distributed on one, two and
+//! three real `DistributedWorker` processes (started once per mode and reused for every script):
+//! afterwards the workers must hold no object of any of those runs.
 
 mod common;
 
-use common::{fixture_args, header, rel, root, run_daphne};
+use common::workers::Workers;
+use common::{fixture_args, header, rel, root, run_daphne_env};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -53,7 +56,35 @@ fn corpus_output_matches_vectorized_two_threads_small_batches() {
     check_corpus(&["--vec", "--num-threads", "2", "--phy-batch-size=64"]);
 }
 
+#[test]
+fn corpus_output_matches_distributed_one_worker() {
+    check_corpus_distributed(1);
+}
+
+#[test]
+fn corpus_output_matches_distributed_two_workers() {
+    check_corpus_distributed(2);
+}
+
+#[test]
+fn corpus_output_matches_distributed_three_workers() {
+    check_corpus_distributed(3);
+}
+
+fn check_corpus_distributed(n: usize) {
+    let workers = Workers::start(n);
+    let list = workers.list();
+    check_corpus_env(&["--distributed"], &[("DISTRIBUTED_WORKERS", &list)]);
+    for i in 0..n {
+        assert_eq!(workers.object_count(i), 0, "worker {} still holds objects after the corpus", workers.addrs[i]);
+    }
+}
+
 fn check_corpus(mode: &[&str]) {
+    check_corpus_env(mode, &[]);
+}
+
+fn check_corpus_env(mode: &[&str], env: &[(&str, &str)]) {
     let mut failures = Vec::new();
     let all = scripts();
     assert!(!all.is_empty(), "no scripts found");
@@ -66,7 +97,7 @@ fn check_corpus(mode: &[&str]) {
         args.extend(fixture_args(&source));
         let expected_code: i32 = header(&source, "exit").and_then(|c| c.parse().ok()).unwrap_or(0);
         let expected_out = std::fs::read_to_string(path.with_extension("txt")).unwrap_or_default();
-        let out = run_daphne(&args, Duration::from_secs(60));
+        let out = run_daphne_env(&args, env, Duration::from_secs(60));
         let stdout = String::from_utf8_lossy(&out.stdout);
         let stderr = String::from_utf8_lossy(&out.stderr);
         let code = out.status.code().unwrap_or(-1);

@@ -4,12 +4,16 @@
 //!   receive, so it must round-trip);
 //! - the effect of each vectorization pass is snapshotted as a unified diff of the IR before and
 //!   after it, and a fixture's `// pipelines: N` header fixes how many pipelines remain;
-//! - every fixture prints the same with and without `--vec` (with tiny batches on two threads).
+//! - every fixture prints the same with and without `--vec` (with tiny batches on two threads);
+//! - with `--distributed`, the `distributed` stage is snapshotted, the IR every distributed
+//!   pipeline carries parses, verifies and round-trips on its own, and every fixture prints the
+//!   same distributed on two real workers.
 
 mod common;
 
-use common::{compile_fixture, fixture_args, header, rel, run_daphne};
-use daphne_ir::{Module, PrintOptions, parse_module, print_module, verify};
+use common::workers::Workers;
+use common::{compile_fixture, fixture_args, header, rel, run_daphne, run_daphne_env};
+use daphne_ir::{Attr, Module, OpKind, PrintOptions, parse_module, print_module, verify};
 use daphne_passes::CompileOptions;
 use daphne_passes::manager::{Event, run_pipeline};
 use daphne_passes::stages::STAGES;
@@ -110,4 +114,56 @@ fn fixtures_print_the_same_vectorized() {
         let vec = run(&["--vec", "--num-threads", "2", "--phy-batch-size=64"]);
         assert_eq!(String::from_utf8_lossy(&plain), String::from_utf8_lossy(&vec), "{}", path.display());
     });
+}
+
+#[test]
+fn explain_distributed_stage() {
+    insta::glob!("fixtures/vectorized/*.daph", |path| {
+        let source = std::fs::read_to_string(path).expect("fixture is readable");
+        let mut args: Vec<String> =
+            ["--distributed", "--compile-only", "--explain", "distributed"].iter().map(|s| s.to_string()).collect();
+        args.push(rel(path));
+        args.extend(fixture_args(&source));
+        let out = run_daphne(&args, Duration::from_secs(30));
+        let stderr = String::from_utf8(out.stderr).expect("stderr is UTF-8");
+        assert_eq!(out.status.code(), Some(0), "{}:\n{stderr}", path.display());
+        insta::assert_snapshot!(stderr);
+        let ir = stderr.split_once(":\n").map(|(_, ir)| ir).expect("a stage header");
+        let m = parse_module(ir).unwrap_or_else(|e| panic!("{}: does not parse: {e}", path.display()));
+        verify(&m).unwrap_or_else(|e| panic!("{}: does not verify: {e}", path.display()));
+        let mut vectorized = 0;
+        m.walk(&mut |op| vectorized += usize::from(m.kind(op) == OpKind::VectorizedPipeline));
+        assert_eq!(vectorized, 0, "{}: a pipeline was not distributed", path.display());
+        m.walk(&mut |op| {
+            if m.kind(op) != OpKind::DistributedPipeline {
+                return;
+            }
+            let task = m.attr(op, "ir").and_then(Attr::as_str).expect("the pipeline carries its IR");
+            let t = parse_module(task).unwrap_or_else(|e| panic!("{}: task IR does not parse: {e}", path.display()));
+            verify(&t).unwrap_or_else(|e| panic!("{}: task IR does not verify: {e}", path.display()));
+            assert!(t.find_func("dist").is_some(), "{}: no @dist", path.display());
+            assert_eq!(print_module(&t, PrintOptions::default()), task, "{}: task IR round trip", path.display());
+        });
+    });
+}
+
+#[test]
+fn fixtures_print_the_same_distributed() {
+    let workers = Workers::start(2);
+    let list = workers.list();
+    insta::glob!("fixtures/vectorized/*.daph", |path| {
+        let source = std::fs::read_to_string(path).expect("fixture is readable");
+        let run = |flags: &[&str], env: &[(&str, &str)]| {
+            let mut args: Vec<String> = flags.iter().map(|s| s.to_string()).collect();
+            args.push(rel(path));
+            args.extend(fixture_args(&source));
+            let out = run_daphne_env(&args, env, Duration::from_secs(60));
+            assert_eq!(out.status.code(), Some(0), "{}: {}", path.display(), String::from_utf8_lossy(&out.stderr));
+            out.stdout
+        };
+        let plain = run(&[], &[]);
+        let dist = run(&["--distributed"], &[("DISTRIBUTED_WORKERS", &list)]);
+        assert_eq!(String::from_utf8_lossy(&plain), String::from_utf8_lossy(&dist), "{}", path.display());
+    });
+    assert_eq!(workers.object_count(0) + workers.object_count(1), 0);
 }

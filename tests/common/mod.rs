@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod workers;
+
 use daphne_frontend::LowerOptions;
 use daphne_ir::Module;
 use daphne_ir::diag::SourceMap;
@@ -37,7 +39,17 @@ pub fn fixture_args(source: &str) -> Vec<String> {
 /// Runs `daphne` with the given arguments from the repository root; fails the test if it does
 /// not finish within `timeout`.
 pub fn run_daphne(args: &[String], timeout: Duration) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_daphne"))
+    run_daphne_env(args, &[], timeout)
+}
+
+/// Like `run_daphne`, with environment variables (`DISTRIBUTED_WORKERS` is removed unless given).
+pub fn run_daphne_env(args: &[String], env: &[(&str, &str)], timeout: Duration) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_daphne"));
+    cmd.env_remove("DISTRIBUTED_WORKERS");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd
         .current_dir(root())
         .args(args)
         .stdout(Stdio::piped())
