@@ -212,6 +212,14 @@ fn malformed_requests_get_error_statuses_and_the_worker_keeps_serving() {
         let e = c.store(tokio_stream::iter(wrong_type)).await.expect_err("an unknown value type");
         assert_eq!(e.code(), Code::InvalidArgument, "{e:?}");
 
+        // A task without inputs and outputs is fine (DAPHNE's worker accepts it too).
+        let empty = "module {\n  func.func @dist() {\n    \"daphne.return\"() : () -> ()\n  }\n}\n";
+        let done = c
+            .compute(Task { version: PROTOCOL_VERSION, session: 7, ir: empty.into(), inputs: vec![] })
+            .await
+            .expect("an empty task runs");
+        assert!(done.into_inner().outputs.is_empty());
+
         // A correct round trip still works, and nothing of the failed requests is kept.
         let id = c
             .store(tokio_stream::iter(vec![store_chunk(7, Some(dense_meta(2, 2)), 1.5f64.to_le_bytes().repeat(4))]))
@@ -434,4 +442,18 @@ fn worker_command_line_and_signals() {
         assert!(status.success());
         assert_eq!(wait_bounded(&mut child), Some(0), "{signal}");
     }
+}
+
+#[test]
+fn the_main_example_runs_distributed_as_locally() {
+    let script = "scripts/examples/distributed.daph";
+    let expected = "coefficients (expected 1..8):\nDenseMatrix(1x8, double)\n1 2 3 4 5 6 7 8\nresidual sum of squares < 0.01 * n:\n1\n";
+    let local = run_daphne_env(&args(&[script]), &[], TIMEOUT);
+    assert_eq!(String::from_utf8_lossy(&local.stdout), expected);
+    let out = run_daphne_env(&args(&["--distributed", "--dist-stats", script]), &[], TIMEOUT);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), expected);
+    assert!(stderr.contains("started 2 local DistributedWorkers"), "{stderr}");
+    assert!(stderr.contains(" 0 on the coordinator"), "every pipeline ran on the workers: {stderr}");
 }
