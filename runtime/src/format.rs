@@ -58,6 +58,7 @@ mod tests {
     use super::*;
 
     #[test]
+    #[allow(clippy::approx_constant)]
     fn g_format_matches_cpp() {
         let cases: &[(f64, &str)] = &[
             (0.0, "0"),

@@ -320,13 +320,14 @@ mod tests {
             let d = Dense::from_scalars(vt, 2, 3, &cells).expect("builds");
             let data = Data::Matrix(Matrix::Dense(d.clone()));
             assert_eq!(print(&round_trip(&data)), print(&data), "{vt:?}");
-            if vt.is_numeric() && vt != ValueType::Bool {
-                if let Some(c) = Csr::from_dense(&d) {
-                    let data = Data::Matrix(Matrix::Csr(c));
-                    let back = round_trip(&data);
-                    assert!(matches!(&back, Data::Matrix(Matrix::Csr(_))), "{vt:?}");
-                    assert_eq!(print(&back), print(&data), "{vt:?}");
-                }
+            if vt.is_numeric()
+                && vt != ValueType::Bool
+                && let Some(c) = Csr::from_dense(&d)
+            {
+                let data = Data::Matrix(Matrix::Csr(c));
+                let back = round_trip(&data);
+                assert!(matches!(&back, Data::Matrix(Matrix::Csr(_))), "{vt:?}");
+                assert_eq!(print(&back), print(&data), "{vt:?}");
             }
         }
         let f = Frame::new(
