@@ -25,6 +25,8 @@ pub struct UserConfig {
     pub use_phy_op_selection: Option<bool>,
     /// `minimumTaskSize` (rows per task at least).
     pub minimum_task_size: Option<usize>,
+    /// `worker_token` (ours): the token distributed workers expect (`DAPHNE_WORKER_TOKEN` wins).
+    pub worker_token: Option<String>,
 }
 
 /// DAPHNE's configuration keys (`src/parser/config/JsonParams.h`) and the JSON kind each takes.
@@ -85,6 +87,8 @@ const KEYS: &[(&str, Kind)] = &[
     ("logging", Kind::Array),
     ("force_cuda", Kind::Bool),
     ("sparsity_threshold", Kind::Num),
+    // Ours, not DAPHNE's.
+    ("worker_token", Kind::Str),
 ];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -138,6 +142,7 @@ fn parse(text: &str) -> Result<UserConfig, String> {
             "numberOfThreads" => cfg.number_of_threads = value.as_i64(),
             "use_phy_op_selection" => cfg.use_phy_op_selection = value.as_bool(),
             "minimumTaskSize" => cfg.minimum_task_size = value.as_u64().map(|v| v as usize),
+            "worker_token" => cfg.worker_token = value.as_str().map(str::to_string),
             "daphnedsl_import_paths" => read_import_paths(value, &mut cfg)?,
             _ => {}
         }

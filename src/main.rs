@@ -190,7 +190,7 @@ fn run(cli: Cli, start: Instant) -> Result<(), u8> {
         // Kept until the end of the run: dropping it stops the local workers.
         let mut local_workers = None;
         let coordinator = if cli.distributed && has_distributed_pipelines(&module) {
-            Some(Arc::new(connect_workers(&cli, &mut local_workers, threads)?))
+            Some(Arc::new(connect_workers(&cli, &mut local_workers, threads, &user_config.worker_token)?))
         } else {
             None
         };
@@ -218,6 +218,7 @@ fn connect_workers(
     cli: &Cli,
     local: &mut Option<local_workers::LocalWorkers>,
     threads: usize,
+    worker_token: &Option<String>,
 ) -> Result<Coordinator, u8> {
     let fail = |msg: String| {
         eprintln!("daphne: {msg}");
@@ -241,6 +242,7 @@ fn connect_workers(
     let opts = CoordinatorOptions {
         workers,
         chunk_bytes: cli.max_distr_chunk_size.unwrap_or(daphne_runtime::dist::coordinator::DEFAULT_CHUNK_BYTES),
+        token: daphne_runtime::dist::auth::token_from_env().or_else(|| worker_token.clone()),
     };
     Coordinator::connect(&opts).map_err(fail)
 }

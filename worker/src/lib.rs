@@ -4,30 +4,80 @@
 //! it and hands back the results (the service is `daphne_runtime::dist::worker`). It prints
 //! ``Started Distributed Worker on `IP:PORT` `` once it listens (port 0 asks for a free port; the
 //! line shows the one it got), serves until SIGINT or SIGTERM, and exits non-zero with a message
-//! when the address is bad or taken. Two options beyond DAPHNE's: `--num-threads N` (threads of
-//! its vectorized engine) and `--exit-with-stdin` (stop when standard input closes: `daphne`
-//! starts its embedded workers so, and they end with it even if it is killed).
+//! when the address is bad or taken.
+//!
+//! Options beyond DAPHNE's (each also a key of the configuration file): `--num-threads N`
+//! (`numberOfThreads`), `--memory-limit BYTES` (`memoryLimit`; suffixes K, M, G), `--session-timeout
+//! SECONDS` (`sessionTimeoutSeconds`), the shared token from `DAPHNE_WORKER_TOKEN` (`token`), and
+//! `--exit-with-stdin` (stop when standard input closes: `daphne` starts its embedded workers so,
+//! and they end with it even if it is killed).
 
+use daphne_runtime::dist::auth::{CheckToken, TOKEN_ENV, token_from_env, validate_token};
 use daphne_runtime::dist::proto::worker_server::WorkerServer;
-use daphne_runtime::dist::worker::WorkerService;
+use daphne_runtime::dist::worker::{DEFAULT_SESSION_TIMEOUT, WorkerLimits, WorkerService};
 use daphne_runtime::engine::{Engine, EngineOptions};
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::time::Duration;
 
-const USAGE: &str = "usage: DistributedWorker [--num-threads N] [--exit-with-stdin] IP:PORT [config.json]";
+const USAGE: &str = "usage: DistributedWorker [--num-threads N] [--memory-limit BYTES] [--session-timeout SECONDS] [--exit-with-stdin] IP:PORT [config.json]\n\
+                     The shared token comes from DAPHNE_WORKER_TOKEN or the configuration's `token`.";
 
 /// Largest gRPC message accepted (chunks are far smaller; this only bounds a single message).
 const MAX_MESSAGE_BYTES: usize = 1 << 30;
 
-/// Reads the optional worker configuration: DAPHNE's `UserConfig` keys; `numberOfThreads` has an
-/// effect here, the others are accepted and ignored.
-fn threads_from_config(path: &str) -> Result<usize, String> {
+/// What the command line and the configuration file set.
+#[derive(Default)]
+struct Settings {
+    threads: Option<usize>,
+    memory_limit: Option<u64>,
+    session_timeout: Option<Duration>,
+    token: Option<String>,
+}
+
+/// Parses a byte count with an optional K, M or G suffix (powers of 1024).
+fn parse_bytes(s: &str) -> Option<u64> {
+    let s = s.trim();
+    let (digits, unit) = match s.char_indices().last()? {
+        (i, 'k' | 'K') => (&s[..i], 1u64 << 10),
+        (i, 'm' | 'M') => (&s[..i], 1 << 20),
+        (i, 'g' | 'G') => (&s[..i], 1 << 30),
+        _ => (s, 1),
+    };
+    digits.parse::<u64>().ok()?.checked_mul(unit)
+}
+
+/// Reads the optional worker configuration: DAPHNE's `UserConfig` keys are accepted (only
+/// `numberOfThreads` has an effect), plus ours: `memoryLimit`, `sessionTimeoutSeconds`, `token`.
+fn read_config(path: &str) -> Result<Settings, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read the configuration `{path}`: {e}"))?;
     let json: serde_json::Value =
         serde_json::from_str(&text).map_err(|e| format!("the configuration `{path}` is not valid JSON: {e}"))?;
     let obj = json.as_object().ok_or_else(|| format!("the configuration `{path}` must be a JSON object"))?;
-    Ok(obj.get("numberOfThreads").and_then(serde_json::Value::as_i64).map_or(0, |n| n.max(0) as usize))
+    let bad = |key: &str| format!("the configuration `{path}`: `{key}` has an invalid value");
+    let mut s = Settings::default();
+    if let Some(v) = obj.get("numberOfThreads") {
+        s.threads = Some(v.as_i64().ok_or_else(|| bad("numberOfThreads"))?.max(0) as usize);
+    }
+    if let Some(v) = obj.get("memoryLimit") {
+        let n = v.as_u64().or_else(|| v.as_str().and_then(parse_bytes)).ok_or_else(|| bad("memoryLimit"))?;
+        s.memory_limit = Some(n);
+    }
+    if let Some(v) = obj.get("sessionTimeoutSeconds") {
+        s.session_timeout = Some(Duration::from_secs(v.as_u64().ok_or_else(|| bad("sessionTimeoutSeconds"))?));
+    }
+    if let Some(v) = obj.get("token") {
+        let t = v.as_str().ok_or_else(|| bad("token"))?;
+        validate_token(t).map_err(|e| format!("the configuration `{path}`: {e}"))?;
+        s.token = Some(t.to_string());
+    }
+    Ok(s)
+}
+
+fn usage_error(message: &str) -> ExitCode {
+    eprintln!("DistributedWorker: {message}\n{USAGE}");
+    ExitCode::from(1)
 }
 
 /// Runs the worker with the program's arguments (without the program name).
@@ -36,7 +86,7 @@ pub fn main(args: Vec<String>) -> ExitCode {
         println!("{USAGE}");
         return ExitCode::SUCCESS;
     }
-    let mut threads_flag = None;
+    let mut flags = Settings::default();
     let mut exit_with_stdin = false;
     let mut positional = Vec::new();
     let mut it = args.into_iter();
@@ -44,11 +94,16 @@ pub fn main(args: Vec<String>) -> ExitCode {
         match a.as_str() {
             "--exit-with-stdin" => exit_with_stdin = true,
             "--num-threads" => match it.next().and_then(|n| n.parse::<usize>().ok()) {
-                Some(n) => threads_flag = Some(n),
-                None => {
-                    eprintln!("DistributedWorker: --num-threads needs a number\n{USAGE}");
-                    return ExitCode::from(1);
-                }
+                Some(n) => flags.threads = Some(n),
+                None => return usage_error("--num-threads needs a number"),
+            },
+            "--memory-limit" => match it.next().as_deref().and_then(parse_bytes) {
+                Some(n) => flags.memory_limit = Some(n),
+                None => return usage_error("--memory-limit needs a byte count (e.g. 512M)"),
+            },
+            "--session-timeout" => match it.next().and_then(|n| n.parse::<u64>().ok()) {
+                Some(n) => flags.session_timeout = Some(Duration::from_secs(n)),
+                None => return usage_error("--session-timeout needs a number of seconds"),
             },
             _ => positional.push(a),
         }
@@ -56,10 +111,7 @@ pub fn main(args: Vec<String>) -> ExitCode {
     let (addr_text, config) = match positional.as_slice() {
         [a] => (a.clone(), None),
         [a, c] => (a.clone(), Some(c.clone())),
-        _ => {
-            eprintln!("{USAGE}");
-            return ExitCode::from(1);
-        }
+        _ => return usage_error("expected an address and at most a configuration file"),
     };
     let addr: SocketAddr = match addr_text.parse() {
         Ok(a) => a,
@@ -68,13 +120,31 @@ pub fn main(args: Vec<String>) -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    let threads = match config.as_deref().map(threads_from_config).transpose() {
-        Ok(t) => threads_flag.or(t).unwrap_or(0),
+    let file = match config.as_deref().map(read_config).transpose() {
+        Ok(f) => f.unwrap_or_default(),
         Err(e) => {
             eprintln!("DistributedWorker: {e}");
             return ExitCode::from(1);
         }
     };
+    let env_token = token_from_env();
+    if let Some(t) = &env_token
+        && let Err(e) = validate_token(t)
+    {
+        eprintln!("DistributedWorker: {TOKEN_ENV}: {e}");
+        return ExitCode::from(1);
+    }
+    let token = env_token.or(file.token);
+    if token.is_none() && !addr.ip().is_loopback() {
+        eprintln!(
+            "DistributedWorker: warning: listening on {addr} without a token: anyone who can reach this address can run code here. Set {TOKEN_ENV} (and the same on the coordinator)."
+        );
+    }
+    let limits = WorkerLimits {
+        memory_bytes: flags.memory_limit.or(file.memory_limit),
+        session_timeout: flags.session_timeout.or(file.session_timeout).unwrap_or(DEFAULT_SESSION_TIMEOUT),
+    };
+    let threads = flags.threads.or(file.threads).unwrap_or(0);
     let engine = match Engine::new(&EngineOptions { threads, ..EngineOptions::default() }) {
         Ok(e) => Arc::new(e),
         Err(e) => {
@@ -89,7 +159,8 @@ pub fn main(args: Vec<String>) -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    match runtime.block_on(serve(addr, &addr_text, engine, exit_with_stdin)) {
+    let service = Arc::new(WorkerService::new(engine, limits));
+    match runtime.block_on(serve(addr, &addr_text, service, CheckToken::new(token), exit_with_stdin)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("DistributedWorker: {e}");
@@ -98,14 +169,29 @@ pub fn main(args: Vec<String>) -> ExitCode {
     }
 }
 
-async fn serve(addr: SocketAddr, shown: &str, engine: Arc<Engine>, exit_with_stdin: bool) -> Result<(), String> {
+async fn serve(
+    addr: SocketAddr,
+    shown: &str,
+    service: Arc<WorkerService>,
+    check: CheckToken,
+    exit_with_stdin: bool,
+) -> Result<(), String> {
     let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| format!("cannot listen on `{shown}`: {e}"))?;
     let bound = listener.local_addr().map_err(|e| format!("cannot listen on `{shown}`: {e}"))?;
     let shown = if addr.port() == 0 { bound.to_string() } else { shown.to_string() };
-    let service = Arc::new(WorkerService::new(engine));
+    // Sessions whose coordinator went away are freed in the background.
+    let expiring = Arc::clone(&service);
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(1));
+        loop {
+            tick.tick().await;
+            expiring.expire_sessions();
+        }
+    });
     let server = WorkerServer::new(service)
         .max_decoding_message_size(MAX_MESSAGE_BYTES)
         .max_encoding_message_size(MAX_MESSAGE_BYTES);
+    let server = tonic::service::interceptor::InterceptedService::new(server, check);
     println!("Started Distributed Worker on `{shown}`");
     use std::io::Write;
     let _ = std::io::stdout().flush();

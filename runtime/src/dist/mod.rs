@@ -1,6 +1,7 @@
 //! Distributed execution: the wire protocol (`proto`), how runtime data becomes bytes and back
 //! (`wire`), and the coordinator that runs distributed pipelines on `DistributedWorker`s.
 
+pub mod auth;
 pub mod coordinator;
 pub mod proto;
 pub mod wire;
