@@ -46,6 +46,7 @@ pub fn run_daphne(args: &[String], timeout: Duration) -> Output {
 pub fn run_daphne_env(args: &[String], env: &[(&str, &str)], timeout: Duration) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_daphne"));
     cmd.env_remove("DISTRIBUTED_WORKERS");
+    cmd.env_remove("DAPHNE_WORKER_TOKEN");
     for (k, v) in env {
         cmd.env(k, v);
     }

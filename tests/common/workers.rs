@@ -21,13 +21,37 @@ pub struct Workers {
 impl Workers {
     /// Starts `n` workers with one engine thread each.
     pub fn start(n: usize) -> Workers {
+        Workers::start_with(n, &[], &[])
+    }
+
+    /// Starts `n` workers with extra arguments and environment variables.
+    pub fn start_with(n: usize, args: &[&str], env: &[(&str, &str)]) -> Workers {
         let mut w = Workers { children: Vec::new(), addrs: Vec::new() };
         for _ in 0..n {
-            let (child, addr) = start_worker(&["--num-threads", "1", "127.0.0.1:0"]);
+            let mut a = vec!["--num-threads", "1"];
+            a.extend_from_slice(args);
+            a.push("127.0.0.1:0");
+            let (child, addr) = start_worker_env(&a, env);
             w.children.push(child);
             w.addrs.push(addr);
         }
         w
+    }
+
+    /// Kills worker `i` (SIGKILL).
+    pub fn kill(&mut self, i: usize) {
+        let _ = self.children[i].kill();
+        let _ = self.children[i].wait();
+    }
+
+    /// The resident memory of worker `i` in KiB (Linux).
+    pub fn rss_kib(&self, i: usize) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.children[i].id())).expect("/proc status");
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .expect("VmRSS")
     }
 
     /// The `DISTRIBUTED_WORKERS` value.
@@ -52,7 +76,17 @@ impl Drop for Workers {
 
 /// Starts one worker with the given arguments and waits (bounded) for its banner.
 pub fn start_worker(args: &[&str]) -> (Child, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_DistributedWorker"))
+    start_worker_env(args, &[])
+}
+
+/// Like `start_worker`, with environment variables (`DAPHNE_WORKER_TOKEN` removed unless given).
+pub fn start_worker_env(args: &[&str], env: &[(&str, &str)]) -> (Child, String) {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_DistributedWorker"));
+    cmd.env_remove("DAPHNE_WORKER_TOKEN");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd
         .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())

@@ -24,6 +24,9 @@ use std::time::Duration;
 const USAGE: &str = "usage: DistributedWorker [--num-threads N] [--memory-limit BYTES] [--session-timeout SECONDS] [--exit-with-stdin] IP:PORT [config.json]\n\
                      The shared token comes from DAPHNE_WORKER_TOKEN or the configuration's `token`.";
 
+/// HTTP/2 flow-control window per stream (the default 64 KiB throttles large objects).
+const WINDOW_BYTES: u32 = 16 << 20;
+
 /// Largest gRPC message accepted (chunks are far smaller; this only bounds a single message).
 const MAX_MESSAGE_BYTES: usize = 1 << 30;
 
@@ -179,13 +182,20 @@ async fn serve(
     let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| format!("cannot listen on `{shown}`: {e}"))?;
     let bound = listener.local_addr().map_err(|e| format!("cannot listen on `{shown}`: {e}"))?;
     let shown = if addr.port() == 0 { bound.to_string() } else { shown.to_string() };
-    // Sessions whose coordinator went away are freed in the background.
+    // Sessions whose coordinator went away are freed in the background, and freed memory goes
+    // back to the system (so a worker's footprint returns to its idle level between scripts).
     let expiring = Arc::clone(&service);
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(1));
+        let mut last_count = usize::MAX;
         loop {
             tick.tick().await;
             expiring.expire_sessions();
+            let count = expiring.object_count();
+            if count != last_count {
+                release_free_memory();
+            }
+            last_count = count;
         }
     });
     let server = WorkerServer::new(service)
@@ -197,6 +207,8 @@ async fn serve(
     let _ = std::io::stdout().flush();
     let incoming = tokio_stream_from(listener);
     tonic::transport::Server::builder()
+        .initial_stream_window_size(Some(WINDOW_BYTES))
+        .initial_connection_window_size(Some(2 * WINDOW_BYTES))
         .add_service(server)
         .serve_with_incoming_shutdown(incoming, shutdown_signal(exit_with_stdin))
         .await
@@ -205,6 +217,20 @@ async fn serve(
 
 fn tokio_stream_from(listener: tokio::net::TcpListener) -> tonic::transport::server::TcpIncoming {
     tonic::transport::server::TcpIncoming::from(listener)
+}
+
+/// Returns the allocator's free memory to the system (glibc keeps it otherwise).
+fn release_free_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        unsafe extern "C" {
+            fn malloc_trim(pad: usize) -> i32;
+        }
+        // SAFETY: malloc_trim only releases unused memory of the allocator's arenas.
+        unsafe {
+            malloc_trim(0);
+        }
+    }
 }
 
 /// Completes when standard input reaches its end (or fails).

@@ -19,6 +19,20 @@ pub trait WireElem: Sized {
     fn put(&self, out: &mut Vec<u8>);
     /// Reads one value at the front of `bytes`, advancing it.
     fn take(bytes: &mut &[u8]) -> Result<Self, String>;
+    /// Appends many cells (fixed-size types do it in one pass).
+    fn put_all(cells: &[Self], out: &mut Vec<u8>) {
+        for c in cells {
+            c.put(out);
+        }
+    }
+    /// Reads `n` cells at the front of `bytes`, advancing it.
+    fn take_all(n: usize, bytes: &mut &[u8]) -> Result<Vec<Self>, String> {
+        let mut v = Vec::with_capacity(n);
+        for _ in 0..n {
+            v.push(Self::take(bytes)?);
+        }
+        Ok(v)
+    }
 }
 
 fn take_n<'a>(bytes: &mut &'a [u8], n: usize) -> Result<&'a [u8], String> {
@@ -41,6 +55,27 @@ macro_rules! wire_num {
                 let mut a = [0u8; std::mem::size_of::<$t>()];
                 a.copy_from_slice(head);
                 Ok(<$t>::from_le_bytes(a))
+            }
+            fn put_all(cells: &[Self], out: &mut Vec<u8>) {
+                const SZ: usize = std::mem::size_of::<$t>();
+                let start = out.len();
+                out.resize(start + cells.len() * SZ, 0);
+                for (dst, x) in out[start..].chunks_exact_mut(SZ).zip(cells) {
+                    dst.copy_from_slice(&x.to_le_bytes());
+                }
+            }
+            fn take_all(n: usize, bytes: &mut &[u8]) -> Result<Vec<Self>, String> {
+                const SZ: usize = std::mem::size_of::<$t>();
+                let len = n.checked_mul(SZ).ok_or("the matrix size overflows")?;
+                let head = take_n(bytes, len)?;
+                Ok(head
+                    .chunks_exact(SZ)
+                    .map(|c| {
+                        let mut a = [0u8; SZ];
+                        a.copy_from_slice(c);
+                        <$t>::from_le_bytes(a)
+                    })
+                    .collect())
             }
         }
     )*};
@@ -70,9 +105,12 @@ impl WireElem for String {
 }
 
 fn put_dense<T: WireElem + crate::elem::Elem>(m: &DenseMatrix<T>, out: &mut Vec<u8>) {
-    for r in 0..m.rows() {
-        for v in m.row(r) {
-            v.put(out);
+    match m.as_slice() {
+        Some(cells) => T::put_all(cells, out),
+        None => {
+            for r in 0..m.rows() {
+                T::put_all(m.row(r), out);
+            }
         }
     }
 }
@@ -84,10 +122,7 @@ fn take_dense<T: WireElem + DenseElem>(rows: usize, cols: usize, bytes: &mut &[u
     if n > bytes.len() {
         return Err(format!("{n} cells announced but only {} bytes sent", bytes.len()));
     }
-    let mut v = Vec::with_capacity(n);
-    for _ in 0..n {
-        v.push(T::take(bytes)?);
-    }
+    let v = T::take_all(n, bytes)?;
     Ok(T::wrap(DenseMatrix::from_vec(rows, cols, v)))
 }
 

@@ -27,6 +27,9 @@ pub(super) const DATA_CALL_TIMEOUT: Duration = Duration::from_secs(3600);
 pub(super) const SMALL_CALL_TIMEOUT: Duration = Duration::from_secs(3);
 const KEEPALIVE_INTERVAL: Duration = Duration::from_secs(1);
 const KEEPALIVE_TIMEOUT: Duration = Duration::from_secs(3);
+/// HTTP/2 flow-control window per stream: large, so that a chunked object streams at memory
+/// speed instead of waiting for window updates (the default is 64 KiB).
+pub const WINDOW_BYTES: u32 = 16 << 20;
 
 /// Opens a channel to `addr` (connecting now, bounded by `CONNECT_TIMEOUT`).
 pub(super) async fn connect(addr: &str, token: &AttachToken) -> Result<Client, String> {
@@ -36,7 +39,9 @@ pub(super) async fn connect(addr: &str, token: &AttachToken) -> Result<Client, S
         .tcp_nodelay(true)
         .http2_keep_alive_interval(KEEPALIVE_INTERVAL)
         .keep_alive_timeout(KEEPALIVE_TIMEOUT)
-        .keep_alive_while_idle(true);
+        .keep_alive_while_idle(true)
+        .initial_stream_window_size(Some(WINDOW_BYTES))
+        .initial_connection_window_size(Some(2 * WINDOW_BYTES));
     let channel =
         endpoint.connect().await.map_err(|e| format!("cannot connect to worker `{addr}`: {}", source_chain(&e)))?;
     Ok(WorkerClient::with_interceptor(channel, token.clone())
