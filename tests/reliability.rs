@@ -281,7 +281,7 @@ fn a_worker_that_ran_500_scripts_has_its_memory_back() {
     let (a, b) = (std::thread::spawn(run.clone()), std::thread::spawn(run));
     a.join().expect("first");
     b.join().expect("first");
-    std::thread::sleep(Duration::from_millis(1500));
+    std::thread::sleep(Duration::from_millis(3000));
     let after_first = workers.rss_kib(0);
     let threads: Vec<_> = (0..2)
         .map(|_| {
@@ -298,7 +298,7 @@ fn a_worker_that_ran_500_scripts_has_its_memory_back() {
     for t in threads {
         t.join().expect("a client thread");
     }
-    std::thread::sleep(Duration::from_millis(1500));
+    std::thread::sleep(Duration::from_millis(3000));
     let after_all = workers.rss_kib(0);
     eprintln!("worker RSS: {after_first} KiB after the first script, {after_all} KiB after 500 more");
     assert_eq!(workers.object_count(0), 0);

@@ -85,6 +85,7 @@ fn usage_error(message: &str) -> ExitCode {
 
 /// Runs the worker with the program's arguments (without the program name).
 pub fn main(args: Vec<String>) -> ExitCode {
+    limit_allocator_arenas();
     if args.iter().any(|a| a == "--help" || a == "-h") {
         println!("{USAGE}");
         return ExitCode::SUCCESS;
@@ -155,7 +156,13 @@ pub fn main(args: Vec<String>) -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().worker_threads(2).build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .worker_threads(2)
+        .max_blocking_threads(8)
+        .thread_keep_alive(Duration::from_secs(1))
+        .build()
+    {
         Ok(r) => r,
         Err(e) => {
             eprintln!("DistributedWorker: cannot start the network threads: {e}");
@@ -187,15 +194,10 @@ async fn serve(
     let expiring = Arc::clone(&service);
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(1));
-        let mut last_count = usize::MAX;
         loop {
             tick.tick().await;
             expiring.expire_sessions();
-            let count = expiring.object_count();
-            if count != last_count {
-                release_free_memory();
-            }
-            last_count = count;
+            release_free_memory();
         }
     });
     let server = WorkerServer::new(service)
@@ -217,6 +219,22 @@ async fn serve(
 
 fn tokio_stream_from(listener: tokio::net::TcpListener) -> tonic::transport::server::TcpIncoming {
     tonic::transport::server::TcpIncoming::from(listener)
+}
+
+/// Few allocator arenas: memory freed by one thread is reused by the others instead of staying
+/// in per-thread arenas, so the worker's footprint does not drift with the threads that ran.
+fn limit_allocator_arenas() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        const M_ARENA_MAX: i32 = -8;
+        unsafe extern "C" {
+            fn mallopt(param: i32, value: i32) -> i32;
+        }
+        // SAFETY: called before any other thread exists; mallopt only changes a tuning value.
+        unsafe {
+            mallopt(M_ARENA_MAX, 2);
+        }
+    }
 }
 
 /// Returns the allocator's free memory to the system (glibc keeps it otherwise).
