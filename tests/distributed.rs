@@ -132,7 +132,7 @@ fn dense_meta(rows: u64, cols: u64) -> ObjectMeta {
         value_types: vec!["f64".into()],
         rows,
         cols,
-        payload_bytes: rows * cols * 8,
+        payload_bytes: rows.wrapping_mul(cols).wrapping_mul(8),
         ..ObjectMeta::default()
     }
 }
