@@ -112,47 +112,6 @@ def on_signal(signum, _frame):
     raise Interrupted(signal.Signals(signum).name)
 
 
-def run_child(argv: list[str], env: dict[str, str], timeout: float) -> tuple[int | None, float, str, str, float]:
-    """bench.run_once with cleanup: the child is killed if we are interrupted while it runs.
-
-    Returns (exit code or None on timeout, wall seconds, stdout, stderr, peak RSS MB)."""
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        t0 = time.perf_counter()
-        proc = subprocess.Popen(argv, stdout=out, stderr=err, stdin=subprocess.DEVNULL, env=env, cwd=WORKLOAD_DIR)
-        timed_out = threading.Event()
-
-        def kill() -> None:
-            timed_out.set()
-            try:
-                proc.kill()
-            except OSError:
-                pass
-
-        timer = threading.Timer(timeout, kill)
-        timer.daemon = True
-        timer.start()
-        reaped = False
-        try:
-            _, status, usage = os.wait4(proc.pid, 0)
-            reaped = True
-        finally:
-            timer.cancel()
-            if not reaped:
-                try:
-                    proc.kill()
-                    proc.wait(5)
-                except (OSError, subprocess.TimeoutExpired):
-                    pass
-        wall = time.perf_counter() - t0
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        out.seek(0)
-        err.seek(0)
-        stdout = out.read().decode(errors="replace")
-        stderr = err.read().decode(errors="replace")
-    rc = None if timed_out.is_set() else proc.returncode
-    return rc, wall, stdout, stderr, usage.ru_maxrss / 1024.0
-
-
 class Workers:
     """Local DistributedWorkers on 127.0.0.1 (port 0), stopped by `stop()` (idempotent)."""
 
@@ -392,7 +351,7 @@ def main() -> int:
                             failures.append(msg)
                             given_up.add(s.key)
                             continue
-                    rc, wall, out, err, rss = run_child(argv, env, args.timeout)
+                    rc, wall, out, err, rss = bench.run_once(argv, env, args.timeout)
                     value, gen, compute = bench.parse_output(out)
                     r = Run(wl.id, s.key, rep + 1, argv, False, "ok", wall, gen, compute, value, rss,
                             stderr_tail="\n".join(err.strip().splitlines()[-15:]))

@@ -134,7 +134,8 @@ def run_once(argv: list[str], env: dict[str, str], timeout: float) -> tuple[int 
     """Run argv; return (exit code or None on timeout, wall seconds, stdout, stderr, peak RSS MB).
 
     The child is reaped with os.wait4 (blocking, no polling, so the wall time is exact) to get its own
-    peak RSS; a timer kills it after `timeout` seconds."""
+    peak RSS; a timer kills it after `timeout` seconds, and it is killed too if we are interrupted
+    (an exception) while it runs."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         t0 = time.perf_counter()
         proc = subprocess.Popen(argv, stdout=out, stderr=err, stdin=subprocess.DEVNULL, env=env, cwd=WORKLOAD_DIR)
@@ -148,10 +149,21 @@ def run_once(argv: list[str], env: dict[str, str], timeout: float) -> tuple[int 
                 pass
 
         timer = threading.Timer(timeout, kill)
+        timer.daemon = True
         timer.start()
-        _, status, usage = os.wait4(proc.pid, 0)
+        reaped = False
+        try:
+            _, status, usage = os.wait4(proc.pid, 0)
+            reaped = True
+        finally:
+            timer.cancel()
+            if not reaped:
+                try:
+                    proc.kill()
+                    proc.wait(5)
+                except (OSError, subprocess.TimeoutExpired):
+                    pass
         wall = time.perf_counter() - t0
-        timer.cancel()
         proc.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         err.seek(0)

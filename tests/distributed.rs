@@ -7,7 +7,7 @@
 mod common;
 
 use common::workers::{Workers, client, runtime, start_worker};
-use common::{fixture_args, rel, root, run_daphne_env};
+use common::{fixture_args, rel, root, run_daphne_env, wait_bounded};
 use daphne_ir::{Attr, OpKind, parse_module};
 use daphne_runtime::dist::proto::{
     FreeRequest, ObjectMeta, PROTOCOL_VERSION, StoreChunk, Task, TaskInput, TransferRequest, object_meta, task_input,
@@ -390,22 +390,6 @@ fn two_coordinators_share_workers() {
     }
 }
 
-/// Waits (bounded) for a process to end; its exit code.
-fn wait_bounded(child: &mut std::process::Child) -> Option<i32> {
-    let start = Instant::now();
-    loop {
-        if let Some(status) = child.try_wait().expect("wait") {
-            return status.code();
-        }
-        if start.elapsed() > Duration::from_secs(20) {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("the worker did not end in time");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
 #[test]
 fn worker_command_line_and_signals() {
     let run = |a: &[&str]| {
@@ -415,7 +399,7 @@ fn worker_command_line_and_signals() {
             .stderr(Stdio::piped())
             .spawn()
             .expect("starts");
-        let code = wait_bounded(&mut child);
+        let code = wait_bounded(&mut child, Duration::from_secs(20));
         let out = child.wait_with_output().expect("output");
         (code, String::from_utf8_lossy(&out.stderr).to_string())
     };
@@ -440,7 +424,7 @@ fn worker_command_line_and_signals() {
         assert_eq!(shown, given);
         let status = Command::new("kill").args([signal, &child.id().to_string()]).status().expect("kill runs");
         assert!(status.success());
-        assert_eq!(wait_bounded(&mut child), Some(0), "{signal}");
+        assert_eq!(wait_bounded(&mut child, Duration::from_secs(20)), Some(0), "{signal}");
     }
 }
 

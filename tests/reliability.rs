@@ -6,7 +6,7 @@
 mod common;
 
 use common::workers::{Workers, client, object_count, runtime};
-use common::{root, run_daphne_env};
+use common::{root, run_daphne_env, wait_bounded};
 use daphne_runtime::dist::proto::{FreeRequest, PROTOCOL_VERSION};
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Output, Stdio};
@@ -80,22 +80,6 @@ fn wait_for_line(rx: &mpsc::Receiver<String>, wanted: &str, seen: &mut Vec<Strin
         }
     }
     panic!("`{wanted}` never came; stderr so far: {seen:?}");
-}
-
-/// Waits (bounded) for a process to end; its exit code.
-fn wait_bounded(child: &mut Child, limit: Duration) -> Option<i32> {
-    let start = Instant::now();
-    loop {
-        if let Some(status) = child.try_wait().expect("wait") {
-            return status.code();
-        }
-        if start.elapsed() > limit {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("the process did not end within {limit:?}");
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
 }
 
 fn local_output(script: &str) -> String {

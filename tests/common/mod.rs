@@ -86,3 +86,20 @@ pub fn compile_fixture(path: &Path, name: String) -> Module {
     let out = daphne_frontend::compile(&mut sources, file, &opts);
     out.module.unwrap_or_else(|| panic!("{} does not compile: {:?}", path.display(), out.diagnostics))
 }
+
+/// Waits (bounded) for a child process to end and returns its exit code; kills it and fails the
+/// test if it runs longer than `limit`.
+pub fn wait_bounded(child: &mut std::process::Child, limit: Duration) -> Option<i32> {
+    let start = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().expect("waiting for a child process") {
+            return status.code();
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("the process did not end within {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}

@@ -1,12 +1,9 @@
-//! Combining the partial results of the partitions, in partition order: row and column blocks
-//! stacked, reductions (`Add`, `Min`, `Max`) folded with the same kernels as the local engine.
+//! Stacking the row and column blocks of the partitions, in partition order (reductions use the
+//! local engine's `reduce`).
 
-use crate::data::Data;
 use crate::dense::DenseMatrix;
-use crate::kernels::ewise::{self, BinOp};
 use crate::matrix::{Dense, DenseElem};
 use crate::with_dense;
-use daphne_ir::vector::Combine;
 use std::borrow::Cow;
 
 /// Stacks blocks vertically (`cols` false) or side by side, in order, in the first block's type.
@@ -51,18 +48,6 @@ fn stack_typed<T: DenseElem>(_first: &DenseMatrix<T>, blocks: &[Cow<'_, Dense>],
         }
         Ok(T::wrap(DenseMatrix::from_vec(total, ncols, v)))
     }
-}
-
-/// Reduces two partial results of a reduction output, as the local engine does.
-pub(super) fn reduce(a: Data, b: &Data, c: Combine) -> Result<Data, String> {
-    let op = match c {
-        Combine::Add => BinOp::Add,
-        Combine::Min => BinOp::Min,
-        Combine::Max => BinOp::Max,
-        Combine::Rows | Combine::Cols => return Err("rows and columns are placed, not reduced".into()),
-    };
-    let vt = a.value_type().ok_or_else(|| format!("cannot reduce a {}", a.kind()))?;
-    ewise::binary(op, &a, b, vt)
 }
 
 #[cfg(test)]
