@@ -25,8 +25,9 @@ pub struct Cli {
     /// Print the IR after the given compiler stages to stderr (comma-separated, order irrelevant).
     /// Keys: parsing, parsing_simplified, sql, property_inference, columnar, select_matrix_repr,
     /// transfer_data_props, phy_op_selection, type_adaptation, vectorized, distributed,
-    /// obj_ref_mgnt, kernels, codegen, mlir_codegen_*, llvm. Keys of stages that do not exist yet
-    /// are accepted and print nothing (see the README).
+    /// obj_ref_mgnt, kernels, codegen, mlir_codegen_*, mlir, llvm. `mlir` and `llvm` print the
+    /// generated code of each pipeline when it is JIT-compiled at run time. Keys of stages that
+    /// do not exist yet are accepted and print nothing (see the README).
     #[arg(long, value_name = "STAGES")]
     pub explain: Vec<String>,
 
@@ -84,6 +85,11 @@ pub struct Cli {
     #[arg(long)]
     pub dist_stats: bool,
 
+    /// Print what the JIT did to stderr at the end: pipelines compiled, refused (run on the
+    /// kernels), cache hits and compile time. Not a DAPHNE flag.
+    #[arg(long)]
+    pub codegen_stats: bool,
+
     /// Skip physical operator selection (`t(X) @ X` to `syrk`, `t(A) @ x` to `gemv`, ...).
     #[arg(long)]
     pub no_phy_op_selection: bool,
@@ -92,9 +98,15 @@ pub struct Cli {
     #[arg(long)]
     pub compile_only: bool,
 
-    /// Print the time of start-up, parsing, compilation and execution to stderr as JSON.
+    /// Print the time of start-up, parsing, compilation and execution to stderr as JSON
+    /// (`codegen_seconds`: time spent JIT-compiling pipelines, part of the execution).
     #[arg(long)]
     pub timing: bool,
+
+    /// Run vectorized pipelines on the kernels instead of JIT-compiled code (to compare both).
+    /// Not a DAPHNE flag.
+    #[arg(long)]
+    pub no_codegen: bool,
 
     /// The DaphneDSL script to run.
     pub script: PathBuf,

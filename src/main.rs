@@ -90,11 +90,12 @@ impl Timings {
         let s = |a: Instant, b: Instant| daphne_runtime::format::fmt_g(b.duration_since(a).as_secs_f64());
         let end = Instant::now();
         format!(
-            "{{\"startup_seconds\": {}, \"parsing_seconds\": {}, \"compilation_seconds\": {}, \"execution_seconds\": {}, \"total_seconds\": {}}}",
+            "{{\"startup_seconds\": {}, \"parsing_seconds\": {}, \"compilation_seconds\": {}, \"execution_seconds\": {}, \"codegen_seconds\": {}, \"total_seconds\": {}}}",
             s(self.start, self.parsing),
             s(self.parsing, self.compilation),
             s(self.compilation, self.execution),
             s(self.execution, end),
+            daphne_runtime::format::fmt_g(daphne_codegen::stats().compile_time.as_secs_f64()),
             s(self.start, end)
         )
     }
@@ -178,6 +179,9 @@ fn run(cli: Cli, start: Instant) -> Result<(), u8> {
                 threads,
                 batch_bytes: cli.phy_batch_size.unwrap_or(DEFAULT_BATCH_BYTES),
                 grain_size: cli.grain_size.or(user_config.minimum_task_size).unwrap_or(1),
+                codegen: !cli.no_codegen,
+                explain_mlir: explain.iter().any(|s| s.key == "mlir"),
+                explain_llvm: explain.iter().any(|s| s.key == "llvm"),
             };
             let e = Engine::new(&opts).map_err(|m| {
                 eprintln!("daphne: {m}");
@@ -198,6 +202,16 @@ fn run(cli: Cli, start: Instant) -> Result<(), u8> {
         let result = execute(&module, &sources, engine, coordinator);
         if let Some(c) = stats {
             eprintln!("daphne: distributed on {} workers: {}", c.worker_count(), c.stats());
+        }
+        if cli.codegen_stats {
+            let s = daphne_codegen::stats();
+            eprintln!(
+                "daphne: codegen: {} pipelines compiled in {} s, {} refused (run on the kernels), {} cache hits",
+                s.compiled,
+                daphne_runtime::format::fmt_g(s.compile_time.as_secs_f64()),
+                s.refused,
+                s.hits
+            );
         }
         result?;
     }

@@ -35,6 +35,14 @@ pub fn print_func(m: &Module, func: Op, opts: PrintOptions) -> String {
     p.out
 }
 
+/// Prints one op (with its regions) on its own; values defined outside it print as
+/// `%<undefined:N>`. Used as the identity of a pipeline, e.g. for caches of compiled code.
+pub fn print_op(m: &Module, op: Op, opts: PrintOptions) -> String {
+    let mut p = Printer { m, opts, out: String::new(), names: HashMap::new(), next_result: 0, next_arg: 0 };
+    p.print_op(op, 0);
+    p.out
+}
+
 impl fmt::Display for Module {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&print_module(self, PrintOptions::default()))

@@ -120,10 +120,16 @@ pub const STAGES: &[Stage] = &[
         implemented: false,
     },
     Stage {
+        key: "mlir",
+        header: "IR after MLIR code generation:",
+        description: "the MLIR generated for each pipeline, printed when it is JIT-compiled at run time (not a DAPHNE key)",
+        implemented: true,
+    },
+    Stage {
         key: "llvm",
         header: "IR after llvm lowering:",
-        description: "the LLVM IR of the generated code",
-        implemented: false,
+        description: "the optimized LLVM IR of each pipeline, printed when it is JIT-compiled at run time",
+        implemented: true,
     },
 ];
 

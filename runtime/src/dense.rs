@@ -85,6 +85,12 @@ impl<T: Elem> DenseMatrix<T> {
         (weak, [addr, self.offset, self.rows, self.cols, self.stride])
     }
 
+    /// The address of cell (0, 0) and the row stride in cells, for generated code that reads
+    /// the cells in place (it must only read them, and only while `self` is alive).
+    pub fn raw_parts(&self) -> (*const T, usize) {
+        (self.buf.as_ptr().wrapping_add(self.offset), self.stride)
+    }
+
     /// Whether the cells are one contiguous run of the buffer.
     pub fn is_contiguous(&self) -> bool {
         self.stride == self.cols || self.rows <= 1

@@ -9,6 +9,7 @@
 //! structure (mismatched row counts, sparse inputs, a single batch), the body runs once on the
 //! whole inputs, which is exactly what plain execution computes (including its errors).
 
+mod native;
 mod sink;
 
 use crate::data::Data;
@@ -40,11 +41,23 @@ pub struct EngineOptions {
     pub batch_bytes: usize,
     /// Rows per task at least.
     pub grain_size: usize,
+    /// Run pipelines as JIT-compiled code where the code generator handles them.
+    pub codegen: bool,
+    /// Print the MLIR / LLVM IR of each pipeline when it is compiled (`--explain mlir,llvm`).
+    pub explain_mlir: bool,
+    pub explain_llvm: bool,
 }
 
 impl Default for EngineOptions {
     fn default() -> Self {
-        EngineOptions { threads: 0, batch_bytes: DEFAULT_BATCH_BYTES, grain_size: 1 }
+        EngineOptions {
+            threads: 0,
+            batch_bytes: DEFAULT_BATCH_BYTES,
+            grain_size: 1,
+            codegen: true,
+            explain_mlir: false,
+            explain_llvm: false,
+        }
     }
 }
 
@@ -53,6 +66,9 @@ pub struct Engine {
     pool: rayon::ThreadPool,
     batch_bytes: usize,
     grain_size: usize,
+    codegen: bool,
+    explain_mlir: bool,
+    explain_llvm: bool,
 }
 
 impl Engine {
@@ -66,16 +82,40 @@ impl Engine {
             .thread_name(|i| format!("daphne-vec-{i}"))
             .build()
             .map_err(|e| format!("cannot start the vectorized engine's threads: {e}"))?;
-        Ok(Engine { pool, batch_bytes: opts.batch_bytes.max(1), grain_size: opts.grain_size.max(1) })
+        Ok(Engine {
+            pool,
+            batch_bytes: opts.batch_bytes.max(1),
+            grain_size: opts.grain_size.max(1),
+            codegen: opts.codegen,
+            explain_mlir: opts.explain_mlir,
+            explain_llvm: opts.explain_llvm,
+        })
     }
 
     pub fn threads(&self) -> usize {
         self.pool.current_num_threads()
     }
+
+    /// Prints what `--explain mlir,llvm` asks for about a pipeline compiled just now (or why it
+    /// runs on the kernels).
+    fn explain(&self, c: &Result<std::sync::Arc<daphne_codegen::Compiled>, String>) {
+        if self.explain_mlir {
+            match c {
+                Ok(c) => eprint!("IR after MLIR code generation:\n{}", c.lowered.mlir),
+                Err(why) => eprintln!("IR after MLIR code generation:\n// not generated: {why}"),
+            }
+        }
+        if self.explain_llvm {
+            match c {
+                Ok(c) => eprint!("IR after llvm lowering:\n{}", c.native.llvm_ir),
+                Err(why) => eprintln!("IR after llvm lowering:\n; not generated: {why}"),
+            }
+        }
+    }
 }
 
 /// How the rows of a pipeline are processed.
-struct Plan {
+pub(crate) struct Plan {
     /// The number of rows every split input has.
     len: usize,
     /// Per input: cut into row ranges (`true`) or passed whole to every batch.
@@ -258,6 +298,11 @@ fn run_vectorized(
         return run_body(k, body, inputs.to_vec());
     }
     let internal = |e: String| k.err(op, format!("internal error in the vectorized engine: {e}"));
+    let native = if engine.codegen {
+        native::prepare(k.m, op, body, combines, inputs, plan, &first, &|c| engine.explain(c))
+    } else {
+        None
+    };
     let mut sinks: Vec<Option<Box<dyn BlockSink>>> = Vec::with_capacity(combines.len());
     let mut accs: Vec<Option<Data>> = Vec::with_capacity(combines.len());
     for (d, c) in first.into_iter().zip(combines) {
@@ -285,8 +330,18 @@ fn run_vectorized(
         let mut r0 = start;
         while r0 < end {
             let r1 = (r0 + b).min(end);
-            let outs = run_body(k, body, batch_inputs(inputs, plan, r0, r1))?;
+            // SAFETY: tasks own disjoint row ranges, and batches within a task too; `sinks` are
+            // the outputs' sinks, which `prepare` checked against the first batch.
+            let generated = native.as_ref().and_then(|n| unsafe { n.run(r0, r1, &sinks) });
+            let outs = match generated {
+                Some(outs) => outs,
+                None => run_body(k, body, batch_inputs(inputs, plan, r0, r1))?
+                    .into_iter()
+                    .map(native::BatchOutput::Value)
+                    .collect(),
+            };
             for (j, d) in outs.into_iter().enumerate() {
+                let native::BatchOutput::Value(d) = d else { continue };
                 let c = combines[j];
                 match &sinks[j] {
                     // SAFETY: tasks own disjoint row ranges, and batches within a task too.

@@ -14,6 +14,10 @@ pub(crate) trait BlockSink: Send + Sync {
     /// Blocks written concurrently (from different threads) must not overlap.
     unsafe fn put(&self, r0: usize, c0: usize, block: &Dense) -> Result<(), String>;
 
+    /// The address of cell (0, 0) and the number of columns (cells per row), for generated
+    /// code that writes blocks itself (under the same contract as `put`).
+    fn raw(&self) -> (*mut u8, usize);
+
     /// The finished matrix (after every writer is done).
     fn finish(self: Box<Self>) -> Dense;
 }
@@ -68,6 +72,10 @@ impl<T: DenseElem> BlockSink for TypedSink<T> {
             dst.clone_from_slice(src);
         }
         Ok(())
+    }
+
+    fn raw(&self) -> (*mut u8, usize) {
+        (self.ptr as *mut u8, self.cols)
     }
 
     fn finish(self: Box<Self>) -> Dense {

@@ -179,6 +179,30 @@ fn aggregate_cols<T: Num, R: Num>(op: AggOp, m: &DenseMatrix<T>) -> Vec<R> {
     }
 }
 
+/// Lanes of a full sum: cell `c` of every row is added to lane `c % SUM_LANES`, and the lanes
+/// are added in a fixed tree at the end. The order is part of the result (floating-point addition
+/// is not associative), and it is the order the generated code uses (`daphne-codegen`'s `LANES`),
+/// so both give the same bits; independent lanes also let the additions run in parallel.
+pub const SUM_LANES: usize = 8;
+
+fn lane_sum<T: Num, R: Num>(m: &DenseMatrix<T>) -> R {
+    let mut acc = [R::zero(); SUM_LANES];
+    for r in 0..m.rows() {
+        let row = m.row(r);
+        let mut chunks = row.chunks_exact(SUM_LANES);
+        for chunk in &mut chunks {
+            for (a, x) in acc.iter_mut().zip(chunk) {
+                *a = a.add(convert_num::<T, R>(*x));
+            }
+        }
+        for (a, x) in acc.iter_mut().zip(chunks.remainder()) {
+            *a = a.add(convert_num::<T, R>(*x));
+        }
+    }
+    let [a0, a1, a2, a3, a4, a5, a6, a7] = acc;
+    a0.add(a1).add(a2.add(a3)).add(a4.add(a5).add(a6.add(a7)))
+}
+
 /// The index of the first minimum (or maximum) in a sequence.
 fn arg_extreme<T: Num>(values: &[T], max: bool) -> usize {
     let mut best = 0;
@@ -203,6 +227,7 @@ fn agg_typed<T: Num, R: Num + DenseElem>(op: AggOp, axis: Axis, m: &DenseMatrix<
             // so NaN cells never win (DAPHNE's `aggAll`); row- and column-wise ones start from
             // the first cell.
             let v = match op {
+                AggOp::Sum => lane_sum::<T, R>(m),
                 AggOp::Min => m.iter().map(conv).fold(R::max_value(), |a, x| if x < a { x } else { a }),
                 AggOp::Max => m.iter().map(conv).fold(R::min_value(), |a, x| if a < x { x } else { a }),
                 _ => reduce::<R>(op, m.iter().map(conv)),

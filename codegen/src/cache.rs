@@ -1,0 +1,99 @@
+//! The process-wide cache of compiled pipelines, on the coordinator and on every worker: keyed by
+//! the pipeline's IR text together with its inputs' kinds and outputs' combines, so a pipeline is
+//! lowered and compiled the first time it runs and found again afterwards. Refusals (bodies the
+//! code generator does not handle) are cached too. Two threads asking for the same pipeline at
+//! once compile it once: the second waits for the first.
+
+use crate::lower::{self, ArgKind, Lowered};
+use crate::native::{self, Native};
+use daphne_ir::vector::Combine;
+use daphne_ir::{Block, Module};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+/// A compiled pipeline.
+pub struct Compiled {
+    pub native: Native,
+    pub lowered: Lowered,
+    /// Lowering, LLVM's optimization and the JIT's code generation together.
+    pub compile_time: Duration,
+}
+
+type Entry = Arc<OnceLock<Result<Arc<Compiled>, String>>>;
+
+fn cache() -> &'static Mutex<HashMap<String, Entry>> {
+    static CACHE: OnceLock<Mutex<HashMap<String, Entry>>> = OnceLock::new();
+    CACHE.get_or_init(|| Mutex::new(HashMap::new()))
+}
+
+static COMPILES: AtomicU64 = AtomicU64::new(0);
+static COMPILE_NANOS: AtomicU64 = AtomicU64::new(0);
+static HITS: AtomicU64 = AtomicU64::new(0);
+static REFUSED: AtomicU64 = AtomicU64::new(0);
+
+/// What the cache has done in this process so far.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CacheStats {
+    /// Pipelines compiled.
+    pub compiled: u64,
+    /// Pipelines the code generator refused (they run on the kernels).
+    pub refused: u64,
+    /// Lookups answered from the cache.
+    pub hits: u64,
+    /// Time spent compiling.
+    pub compile_time: Duration,
+}
+
+pub fn stats() -> CacheStats {
+    CacheStats {
+        compiled: COMPILES.load(Ordering::Relaxed),
+        refused: REFUSED.load(Ordering::Relaxed),
+        hits: HITS.load(Ordering::Relaxed),
+        compile_time: Duration::from_nanos(COMPILE_NANOS.load(Ordering::Relaxed)),
+    }
+}
+
+/// The answer of the cache.
+pub struct Lookup {
+    /// The compiled pipeline, or why it is not compiled.
+    pub result: Result<Arc<Compiled>, String>,
+    /// Whether this lookup compiled (or refused) it, rather than finding it.
+    pub fresh: bool,
+}
+
+/// The compiled form of the pipeline whose IR text is `ir_text` and whose body is `body`, for
+/// inputs of kinds `args`; compiles it on first use.
+pub fn compile_pipeline(ir_text: &str, m: &Module, body: Block, args: &[ArgKind], combines: &[Combine]) -> Lookup {
+    let key = format!("{ir_text}\n{args:?}\n{combines:?}");
+    let entry = {
+        let mut map = cache().lock().unwrap_or_else(|e| e.into_inner());
+        Arc::clone(map.entry(key).or_default())
+    };
+    let mut fresh = false;
+    let result = entry.get_or_init(|| {
+        fresh = true;
+        let start = Instant::now();
+        let lowered = lower::lower(m, body, args, combines);
+        let result = lowered.and_then(|lowered| {
+            let native = native::compile(&lowered.mlir)
+                .map_err(|e| format!("internal error in codegen (the pipeline runs on the kernels): {e}"))?;
+            Ok(Arc::new(Compiled { native, lowered, compile_time: start.elapsed() }))
+        });
+        match &result {
+            Ok(c) => {
+                COMPILES.fetch_add(1, Ordering::Relaxed);
+                COMPILE_NANOS.fetch_add(c.compile_time.as_nanos() as u64, Ordering::Relaxed);
+            }
+            Err(_) => {
+                REFUSED.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        result
+    });
+    if !fresh {
+        HITS.fetch_add(1, Ordering::Relaxed);
+    }
+    Lookup { result: result.clone(), fresh }
+}
