@@ -62,6 +62,8 @@ pub struct Cli {
 
     /// Run the vectorized pipelines on distributed workers: those of `DISTRIBUTED_WORKERS`
     /// (host:port,...) or, when it is unset, `--workers` local workers started for the run.
+    /// `DAPHNE_WORKER_TOKEN` is the workers' token; `DAPHNE_WORKER_TLS_CA` the PEM CA certificate
+    /// of TLS workers (plaintext without it; the local workers are always plaintext).
     #[arg(long)]
     pub distributed: bool,
 

@@ -27,6 +27,9 @@ pub struct UserConfig {
     pub minimum_task_size: Option<usize>,
     /// `worker_token` (ours): the token distributed workers expect (`DAPHNE_WORKER_TOKEN` wins).
     pub worker_token: Option<String>,
+    /// `worker_tls_ca` (ours): the PEM CA certificate of the workers' TLS certificates
+    /// (`DAPHNE_WORKER_TLS_CA` wins).
+    pub worker_tls_ca: Option<String>,
 }
 
 /// DAPHNE's configuration keys (`src/parser/config/JsonParams.h`) and the JSON kind each takes.
@@ -89,6 +92,7 @@ const KEYS: &[(&str, Kind)] = &[
     ("sparsity_threshold", Kind::Num),
     // Ours, not DAPHNE's.
     ("worker_token", Kind::Str),
+    ("worker_tls_ca", Kind::Str),
 ];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -143,6 +147,7 @@ fn parse(text: &str) -> Result<UserConfig, String> {
             "use_phy_op_selection" => cfg.use_phy_op_selection = value.as_bool(),
             "minimumTaskSize" => cfg.minimum_task_size = value.as_u64().map(|v| v as usize),
             "worker_token" => cfg.worker_token = value.as_str().map(str::to_string),
+            "worker_tls_ca" => cfg.worker_tls_ca = value.as_str().map(str::to_string),
             "daphnedsl_import_paths" => read_import_paths(value, &mut cfg)?,
             _ => {}
         }

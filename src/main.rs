@@ -194,7 +194,7 @@ fn run(cli: Cli, start: Instant) -> Result<(), u8> {
         // Kept until the end of the run: dropping it stops the local workers.
         let mut local_workers = None;
         let coordinator = if cli.distributed && has_distributed_pipelines(&module) {
-            Some(Arc::new(connect_workers(&cli, &mut local_workers, threads, &user_config.worker_token)?))
+            Some(Arc::new(connect_workers(&cli, &mut local_workers, threads, &user_config)?))
         } else {
             None
         };
@@ -232,14 +232,15 @@ fn connect_workers(
     cli: &Cli,
     local: &mut Option<local_workers::LocalWorkers>,
     threads: usize,
-    worker_token: &Option<String>,
+    config: &config::UserConfig,
 ) -> Result<Coordinator, u8> {
     let fail = |msg: String| {
         eprintln!("daphne: {msg}");
         EXECUTION_ERROR
     };
-    let workers = match std::env::var("DISTRIBUTED_WORKERS") {
-        Ok(list) => parse_worker_list(&list).map_err(fail)?,
+    // Embedded workers are plaintext on loopback: the CA is only read for DISTRIBUTED_WORKERS.
+    let (workers, tls_ca) = match std::env::var("DISTRIBUTED_WORKERS") {
+        Ok(list) => (parse_worker_list(&list).map_err(fail)?, worker_tls_ca(config).map_err(fail)?),
         Err(_) => {
             let n = cli.workers.unwrap_or(local_workers::DEFAULT_WORKERS);
             let started = local_workers::LocalWorkers::start(n, threads).map_err(fail)?;
@@ -250,15 +251,24 @@ fn connect_workers(
             );
             let addrs = started.addrs.clone();
             *local = Some(started);
-            addrs
+            (addrs, None)
         }
     };
     let opts = CoordinatorOptions {
         workers,
         chunk_bytes: cli.max_distr_chunk_size.unwrap_or(daphne_runtime::dist::coordinator::DEFAULT_CHUNK_BYTES),
-        token: daphne_runtime::dist::auth::token_from_env().or_else(|| worker_token.clone()),
+        token: daphne_runtime::dist::auth::token_from_env().or_else(|| config.worker_token.clone()),
+        tls_ca,
     };
     Coordinator::connect(&opts).map_err(fail)
+}
+
+/// The workers' CA certificate (PEM), read once: `DAPHNE_WORKER_TLS_CA` (when set and not empty)
+/// wins over the configuration's `worker_tls_ca`; neither means plaintext.
+fn worker_tls_ca(config: &config::UserConfig) -> Result<Option<Vec<u8>>, String> {
+    use daphne_runtime::dist::tls::{TLS_CA_ENV, read_ca};
+    let path = std::env::var(TLS_CA_ENV).ok().filter(|p| !p.is_empty()).or_else(|| config.worker_tls_ca.clone());
+    path.map(|p| read_ca(&p)).transpose()
 }
 
 /// Runs the compiled module; an execution error is reported with its DaphneDSL location.

@@ -45,7 +45,7 @@ fn args(list: &[&str]) -> Vec<String> {
 /// Starts `daphne` with piped output; its stderr lines arrive on the channel as they come.
 fn spawn_daphne(a: &[&str], env: &[(&str, &str)]) -> (Child, mpsc::Receiver<String>, std::thread::JoinHandle<String>) {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_daphne"));
-    cmd.env_remove("DISTRIBUTED_WORKERS").env_remove("DAPHNE_WORKER_TOKEN");
+    cmd.env_remove("DISTRIBUTED_WORKERS").env_remove("DAPHNE_WORKER_TOKEN").env_remove("DAPHNE_WORKER_TLS_CA");
     for (k, v) in env {
         cmd.env(k, v);
     }
@@ -82,6 +82,15 @@ fn wait_for_line(rx: &mpsc::Receiver<String>, wanted: &str, seen: &mut Vec<Strin
     panic!("`{wanted}` never came; stderr so far: {seen:?}");
 }
 
+/// Collects the stderr lines still to come once the child ended: its reader thread stops at the
+/// end of the pipe, which may be a moment after the exit (bounded).
+fn drain(rx: &mpsc::Receiver<String>, seen: &mut Vec<String>) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while let Ok(line) = rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+        seen.push(line);
+    }
+}
+
 fn local_output(script: &str) -> String {
     let out = run_daphne_env(&args(&[script]), &[], TIMEOUT);
     assert_eq!(out.status.code(), Some(0));
@@ -102,7 +111,7 @@ fn a_killed_worker_loses_nothing() {
     let killed = Instant::now();
     let code = wait_bounded(&mut child, TIMEOUT);
     let recovery = killed.elapsed();
-    seen.extend(rx.try_iter());
+    drain(&rx, &mut seen);
     let stderr = seen.join("\n");
     assert_eq!(code, Some(0), "{stderr}");
     assert_eq!(out.join().expect("stdout"), expected, "{stderr}");
@@ -130,7 +139,7 @@ fn losing_every_worker_ends_with_exit_code_3_within_10_seconds() {
     let killed = Instant::now();
     let code = wait_bounded(&mut child, Duration::from_secs(30));
     let took = killed.elapsed();
-    seen.extend(rx.try_iter());
+    drain(&rx, &mut seen);
     let stderr = seen.join("\n");
     assert_eq!(code, Some(3), "{stderr}");
     assert!(took < Duration::from_secs(10), "took {took:?}");
@@ -152,7 +161,7 @@ fn a_hung_worker_is_noticed() {
     assert!(Command::new("kill").args(["-STOP", &pid]).status().expect("kill").success());
     let code = wait_bounded(&mut child, Duration::from_secs(40));
     let _ = Command::new("kill").args(["-CONT", &pid]).status();
-    seen.extend(rx.try_iter());
+    drain(&rx, &mut seen);
     let stderr = seen.join("\n");
     assert_eq!(code, Some(0), "{stderr}");
     assert_eq!(out.join().expect("stdout"), expected);

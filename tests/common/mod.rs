@@ -42,11 +42,13 @@ pub fn run_daphne(args: &[String], timeout: Duration) -> Output {
     run_daphne_env(args, &[], timeout)
 }
 
-/// Like `run_daphne`, with environment variables (`DISTRIBUTED_WORKERS` is removed unless given).
+/// Like `run_daphne`, with environment variables (`DISTRIBUTED_WORKERS`, `DAPHNE_WORKER_TOKEN` and
+/// `DAPHNE_WORKER_TLS_CA` are removed unless given).
 pub fn run_daphne_env(args: &[String], env: &[(&str, &str)], timeout: Duration) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_daphne"));
     cmd.env_remove("DISTRIBUTED_WORKERS");
     cmd.env_remove("DAPHNE_WORKER_TOKEN");
+    cmd.env_remove("DAPHNE_WORKER_TLS_CA");
     for (k, v) in env {
         cmd.env(k, v);
     }

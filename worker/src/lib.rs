@@ -8,21 +8,25 @@
 //!
 //! Options beyond DAPHNE's (each also a key of the configuration file): `--num-threads N`
 //! (`numberOfThreads`), `--memory-limit BYTES` (`memoryLimit`; suffixes K, M, G), `--session-timeout
-//! SECONDS` (`sessionTimeoutSeconds`), the shared token from `DAPHNE_WORKER_TOKEN` (`token`), and
-//! `--exit-with-stdin` (stop when standard input closes: `daphne` starts its embedded workers so,
-//! and they end with it even if it is killed).
+//! SECONDS` (`sessionTimeoutSeconds`), the shared token from `DAPHNE_WORKER_TOKEN` (`token`),
+//! `--tls-cert PATH --tls-key PATH` (`tlsCert`, `tlsKey`: PEM certificate and key; with them the
+//! worker serves only TLS), and `--exit-with-stdin` (stop when standard input closes: `daphne`
+//! starts its embedded workers so, and they end with it even if it is killed).
 
 use daphne_runtime::dist::auth::{CheckToken, TOKEN_ENV, token_from_env, validate_token};
 use daphne_runtime::dist::proto::worker_server::WorkerServer;
+use daphne_runtime::dist::tls::{HANDSHAKE_TIMEOUT, read_pem};
 use daphne_runtime::dist::worker::{DEFAULT_SESSION_TIMEOUT, WorkerLimits, WorkerService};
 use daphne_runtime::engine::{Engine, EngineOptions};
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
+use tonic::transport::{Identity, ServerTlsConfig};
 
-const USAGE: &str = "usage: DistributedWorker [--num-threads N] [--memory-limit BYTES] [--session-timeout SECONDS] [--exit-with-stdin] IP:PORT [config.json]\n\
-                     The shared token comes from DAPHNE_WORKER_TOKEN or the configuration's `token`.";
+const USAGE: &str = "usage: DistributedWorker [--num-threads N] [--memory-limit BYTES] [--session-timeout SECONDS] [--tls-cert PATH --tls-key PATH] [--exit-with-stdin] IP:PORT [config.json]\n\
+                     The shared token comes from DAPHNE_WORKER_TOKEN or the configuration's `token`;\n\
+                     --tls-cert/--tls-key (or `tlsCert`/`tlsKey`) are PEM files: with them the worker serves only TLS.";
 
 /// HTTP/2 flow-control window per stream (the default 64 KiB throttles large objects).
 const WINDOW_BYTES: u32 = 16 << 20;
@@ -37,6 +41,8 @@ struct Settings {
     memory_limit: Option<u64>,
     session_timeout: Option<Duration>,
     token: Option<String>,
+    tls_cert: Option<String>,
+    tls_key: Option<String>,
 }
 
 /// Parses a byte count with an optional K, M or G suffix (powers of 1024).
@@ -52,7 +58,8 @@ fn parse_bytes(s: &str) -> Option<u64> {
 }
 
 /// Reads the optional worker configuration: DAPHNE's `UserConfig` keys are accepted (only
-/// `numberOfThreads` has an effect), plus ours: `memoryLimit`, `sessionTimeoutSeconds`, `token`.
+/// `numberOfThreads` has an effect), plus ours: `memoryLimit`, `sessionTimeoutSeconds`, `token`,
+/// `tlsCert`, `tlsKey`.
 fn read_config(path: &str) -> Result<Settings, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read the configuration `{path}`: {e}"))?;
     let json: serde_json::Value =
@@ -74,6 +81,12 @@ fn read_config(path: &str) -> Result<Settings, String> {
         let t = v.as_str().ok_or_else(|| bad("token"))?;
         validate_token(t).map_err(|e| format!("the configuration `{path}`: {e}"))?;
         s.token = Some(t.to_string());
+    }
+    if let Some(v) = obj.get("tlsCert") {
+        s.tls_cert = Some(v.as_str().ok_or_else(|| bad("tlsCert"))?.to_string());
+    }
+    if let Some(v) = obj.get("tlsKey") {
+        s.tls_key = Some(v.as_str().ok_or_else(|| bad("tlsKey"))?.to_string());
     }
     Ok(s)
 }
@@ -109,6 +122,14 @@ pub fn main(args: Vec<String>) -> ExitCode {
                 Some(n) => flags.session_timeout = Some(Duration::from_secs(n)),
                 None => return usage_error("--session-timeout needs a number of seconds"),
             },
+            "--tls-cert" => match it.next() {
+                Some(p) => flags.tls_cert = Some(p),
+                None => return usage_error("--tls-cert needs the path of a PEM certificate"),
+            },
+            "--tls-key" => match it.next() {
+                Some(p) => flags.tls_key = Some(p),
+                None => return usage_error("--tls-key needs the path of a PEM private key"),
+            },
             _ => positional.push(a),
         }
     }
@@ -139,6 +160,18 @@ pub fn main(args: Vec<String>) -> ExitCode {
         return ExitCode::from(1);
     }
     let token = env_token.or(file.token);
+    let tls = match (flags.tls_cert.or(file.tls_cert), flags.tls_key.or(file.tls_key)) {
+        (None, None) => None,
+        (Some(cert), Some(key)) => match read_identity(&cert, &key) {
+            Ok(t) => Some(t),
+            Err(e) => {
+                eprintln!("DistributedWorker: {e}");
+                return ExitCode::from(1);
+            }
+        },
+        (Some(_), None) => return usage_error("--tls-cert (tlsCert) needs --tls-key (tlsKey) as well"),
+        (None, Some(_)) => return usage_error("--tls-key (tlsKey) needs --tls-cert (tlsCert) as well"),
+    };
     if token.is_none() && !addr.ip().is_loopback() {
         eprintln!(
             "DistributedWorker: warning: listening on {addr} without a token: anyone who can reach this address can run code here. Set {TOKEN_ENV} (and the same on the coordinator)."
@@ -170,7 +203,7 @@ pub fn main(args: Vec<String>) -> ExitCode {
         }
     };
     let service = Arc::new(WorkerService::new(engine, limits));
-    match runtime.block_on(serve(addr, &addr_text, service, CheckToken::new(token), exit_with_stdin)) {
+    match runtime.block_on(serve(addr, &addr_text, service, CheckToken::new(token), tls, exit_with_stdin)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("DistributedWorker: {e}");
@@ -184,8 +217,15 @@ async fn serve(
     shown: &str,
     service: Arc<WorkerService>,
     check: CheckToken,
+    tls: Option<ServerTlsConfig>,
     exit_with_stdin: bool,
 ) -> Result<(), String> {
+    let mut builder = tonic::transport::Server::builder();
+    if let Some(config) = tls {
+        builder = builder
+            .tls_config(config)
+            .map_err(|e| format!("the TLS certificate or key is invalid: {}", source_chain(&e)))?;
+    }
     let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| format!("cannot listen on `{shown}`: {e}"))?;
     let bound = listener.local_addr().map_err(|e| format!("cannot listen on `{shown}`: {e}"))?;
     let shown = if addr.port() == 0 { bound.to_string() } else { shown.to_string() };
@@ -208,13 +248,37 @@ async fn serve(
     use std::io::Write;
     let _ = std::io::stdout().flush();
     let incoming = tokio_stream_from(listener);
-    tonic::transport::Server::builder()
+    builder
         .initial_stream_window_size(Some(WINDOW_BYTES))
         .initial_connection_window_size(Some(2 * WINDOW_BYTES))
         .add_service(server)
         .serve_with_incoming_shutdown(incoming, shutdown_signal(exit_with_stdin))
         .await
         .map_err(|e| format!("the server failed: {e}"))
+}
+
+/// Reads the worker's TLS certificate (chain) and private key (PEM files).
+fn read_identity(cert: &str, key: &str) -> Result<ServerTlsConfig, String> {
+    let cert = read_pem(cert, "TLS certificate (--tls-cert)", "CERTIFICATE")?;
+    let key = read_pem(key, "TLS key (--tls-key)", "PRIVATE KEY")?;
+    Ok(ServerTlsConfig::new().identity(Identity::from_pem(cert, key)).timeout(HANDSHAKE_TIMEOUT))
+}
+
+/// An error and its sources, each once (wrappers often repeat their source's text).
+fn source_chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut last = s.clone();
+    let mut cur = e.source();
+    while let Some(inner) = cur {
+        let text = inner.to_string();
+        if !last.ends_with(&text) {
+            s.push_str(": ");
+            s.push_str(&text);
+        }
+        last = text;
+        cur = inner.source();
+    }
+    s
 }
 
 fn tokio_stream_from(listener: tokio::net::TcpListener) -> tonic::transport::server::TcpIncoming {

@@ -49,6 +49,18 @@ pub struct CoordinatorOptions {
     pub chunk_bytes: usize,
     /// The shared token the workers expect, if any.
     pub token: Option<String>,
+    /// The CA certificate (PEM) that signed the workers' certificates: with it the coordinator
+    /// speaks TLS to every worker (`DAPHNE_WORKER_TLS_CA`), without it plaintext.
+    pub tls_ca: Option<Vec<u8>>,
+}
+
+/// A hint about TLS when the first call to a worker failed below gRPC (a protocol error, a
+/// connection closed at once): what a plaintext coordinator sees from a TLS worker.
+fn first_call_hint(s: &Status) -> String {
+    match s.code() {
+        Code::Internal | Code::Unknown | Code::Unavailable => transport::tls_hint(s.message()),
+        _ => String::new(),
+    }
 }
 
 /// Parses `DISTRIBUTED_WORKERS`: comma-separated `host:port` entries, spaces around them ignored.
@@ -285,12 +297,12 @@ impl Coordinator {
         let workers = rt.block_on(async {
             let mut handles = Vec::new();
             for addr in &opts.workers {
-                let (addr, token) = (addr.clone(), token.clone());
+                let (addr, token, tls_ca) = (addr.clone(), token.clone(), opts.tls_ca.clone());
                 handles.push(tokio::spawn(async move {
-                    let client = transport::connect(&addr, &token).await?;
+                    let client = transport::connect(&addr, &token, tls_ca.as_deref()).await?;
                     transport::ping(client.clone(), session)
                         .await
-                        .map_err(|s| format!("worker `{addr}`: {}", transport::describe(&s)))?;
+                        .map_err(|s| format!("worker `{addr}`: {}{}", transport::describe(&s), first_call_hint(&s)))?;
                     Ok::<Remote, String>(Remote { addr, client, alive: AtomicBool::new(true) })
                 }));
             }

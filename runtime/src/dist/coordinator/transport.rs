@@ -1,16 +1,18 @@
 //! The coordinator's calls to one worker: connecting (with HTTP/2 keep-alive, so a worker that
 //! hangs is noticed within seconds), storing and fetching objects in chunks, freeing, and the
-//! health check. Every call has a deadline and carries the shared token.
+//! health check. Every call has a deadline and carries the shared token; the channel speaks TLS
+//! when the coordinator has the workers' CA certificate.
 
 use crate::data::Data;
 use crate::dist::auth::AttachToken;
 use crate::dist::proto::worker_client::WorkerClient;
 use crate::dist::proto::{FreeRequest, PROTOCOL_VERSION, StoreChunk, TransferRequest};
+use crate::dist::tls;
 use crate::dist::wire;
 use std::sync::Arc;
 use std::time::Duration;
 use tonic::service::interceptor::InterceptedService;
-use tonic::transport::{Channel, Endpoint};
+use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint};
 use tonic::{Code, Request, Status};
 
 /// A connected client of one worker.
@@ -31,9 +33,11 @@ const KEEPALIVE_TIMEOUT: Duration = Duration::from_secs(3);
 /// speed instead of waiting for window updates (the default is 64 KiB).
 pub const WINDOW_BYTES: u32 = 16 << 20;
 
-/// Opens a channel to `addr` (connecting now, bounded by `CONNECT_TIMEOUT`).
-pub(super) async fn connect(addr: &str, token: &AttachToken) -> Result<Client, String> {
-    let endpoint = Endpoint::from_shared(format!("http://{addr}"))
+/// Opens a channel to `addr` (connecting now, bounded by `CONNECT_TIMEOUT`), with TLS when the
+/// CA certificate that signed the workers' certificates is given.
+pub(super) async fn connect(addr: &str, token: &AttachToken, tls_ca: Option<&[u8]>) -> Result<Client, String> {
+    let scheme = if tls_ca.is_some() { "https" } else { "http" };
+    let mut endpoint = Endpoint::from_shared(format!("{scheme}://{addr}"))
         .map_err(|e| format!("the worker address `{addr}` is invalid: {e}"))?
         .connect_timeout(CONNECT_TIMEOUT)
         .tcp_nodelay(true)
@@ -42,19 +46,54 @@ pub(super) async fn connect(addr: &str, token: &AttachToken) -> Result<Client, S
         .keep_alive_while_idle(true)
         .initial_stream_window_size(Some(WINDOW_BYTES))
         .initial_connection_window_size(Some(2 * WINDOW_BYTES));
-    let channel =
-        endpoint.connect().await.map_err(|e| format!("cannot connect to worker `{addr}`: {}", source_chain(&e)))?;
+    if let Some(ca) = tls_ca {
+        let config = ClientTlsConfig::new()
+            .ca_certificate(Certificate::from_pem(ca))
+            .domain_name(tls::host_of(addr))
+            .timeout(tls::HANDSHAKE_TIMEOUT);
+        endpoint = endpoint
+            .tls_config(config)
+            .map_err(|e| format!("cannot set up TLS for worker `{addr}`: {}", source_chain(&e)))?;
+    }
+    let channel = endpoint.connect().await.map_err(|e| {
+        let cause = source_chain(&e);
+        let hint = if tls_ca.is_some() && cause.contains("peer certificate") {
+            format!(
+                " (the worker's certificate does not verify against {} for `{}`: another CA signed it, \
+                 or it does not name that host)",
+                tls::TLS_CA_ENV,
+                tls::host_of(addr)
+            )
+        } else {
+            tls_hint(&cause)
+        };
+        format!("cannot connect to worker `{addr}`: {cause}{hint}")
+    })?;
     Ok(WorkerClient::with_interceptor(channel, token.clone())
         .max_decoding_message_size(MAX_MESSAGE_BYTES)
         .max_encoding_message_size(MAX_MESSAGE_BYTES))
 }
 
+/// A hint about TLS for a failure that was not a refused or timed-out TCP connection (those mean
+/// the worker is not there, not that it speaks another protocol).
+pub(super) fn tls_hint(cause: &str) -> String {
+    let lower = cause.to_ascii_lowercase();
+    let absent = ["connection refused", "timed out", "no route to host", "name or service not known"];
+    if absent.iter().any(|a| lower.contains(a)) { String::new() } else { format!(" ({})", tls::MISMATCH_HINT) }
+}
+
+/// An error and its sources, each once (wrappers often repeat their source's text).
 fn source_chain(e: &dyn std::error::Error) -> String {
     let mut s = e.to_string();
+    let mut last = s.clone();
     let mut cur = e.source();
     while let Some(inner) = cur {
-        s.push_str(": ");
-        s.push_str(&inner.to_string());
+        let text = inner.to_string();
+        if !last.ends_with(&text) {
+            s.push_str(": ");
+            s.push_str(&text);
+        }
+        last = text;
         cur = inner.source();
     }
     s
