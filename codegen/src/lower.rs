@@ -417,6 +417,8 @@ type Names = HashMap<Value, String>;
 
 struct Gen<'a> {
     info: &'a HashMap<Value, Info>,
+    /// Set when the emitted code would differ from the kernels: the body is refused.
+    refused: Option<String>,
     e: Emitter,
     /// Names of `One` values (entry block) and `Col` values (current row), scalars.
     scalars: Names,
@@ -473,7 +475,11 @@ impl Gen<'_> {
                 }
                 self.e.let_(&format!("{op} {x} : {tf} to {tt}"))
             }
-            (true, false) => unreachable!("float-to-integer conversions are refused by the analysis"),
+            (true, false) => {
+                // The kernels saturate (Rust's `as`); `arith.fptosi` does not: refuse.
+                self.refused = Some("conversions from floating-point numbers to integers are not generated".into());
+                x.to_string()
+            }
         }
     }
 
@@ -836,6 +842,7 @@ pub fn lower(m: &Module, body: Block, args: &[ArgKind], combines: &[Combine]) ->
 
     let mut g = Gen {
         info: &info,
+        refused: None,
         e: Emitter { out: String::new(), next: 0, indent: 0 },
         scalars: HashMap::new(),
         arg_slots: Vec::new(),
@@ -1196,6 +1203,9 @@ pub fn lower(m: &Module, body: Block, args: &[ArgKind], combines: &[Combine]) ->
     g.e.indent = 0;
     g.e.line("}");
     g.e.line("}");
+    if let Some(why) = g.refused {
+        return Err(why);
+    }
     Ok(Lowered { mlir: g.e.out, outputs, flattenable, lane_sums })
 }
 

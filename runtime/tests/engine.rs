@@ -26,7 +26,10 @@ fn engines() -> Vec<Arc<Engine>> {
     [(1, 8), (2, 8), (2, 200), (3, 1 << 20)]
         .iter()
         .map(|&(threads, batch_bytes)| {
-            Arc::new(Engine::new(&EngineOptions { threads, batch_bytes, grain_size: 1 }).expect("engine starts"))
+            Arc::new(
+                Engine::new(&EngineOptions { threads, batch_bytes, grain_size: 1, ..EngineOptions::default() })
+                    .expect("engine starts"),
+            )
         })
         .collect()
 }
@@ -163,7 +166,8 @@ fn results_do_not_depend_on_the_thread_count() {
     let runs: Vec<_> = [1, 2, 3, 4]
         .iter()
         .map(|&threads| {
-            let e = Engine::new(&EngineOptions { threads, batch_bytes: 8, grain_size: 1 }).expect("engine starts");
+            let e = Engine::new(&EngineOptions { threads, batch_bytes: 8, grain_size: 1, ..EngineOptions::default() })
+                .expect("engine starts");
             run(&src, Some(Arc::new(e)))
         })
         .collect();
