@@ -205,12 +205,17 @@ fn run(cli: Cli, start: Instant) -> Result<(), u8> {
         }
         if cli.codegen_stats {
             let s = daphne_codegen::stats();
+            let ms = |d: Option<std::time::Duration>| {
+                d.map_or("-".to_string(), |d| daphne_runtime::format::fmt_g(d.as_secs_f64() * 1e3))
+            };
             eprintln!(
-                "daphne: codegen: {} pipelines compiled in {} s, {} refused (run on the kernels), {} cache hits",
+                "daphne: codegen: {} pipelines compiled in {} s (median {} ms), {} refused (run on the kernels), {} cache hits (median {} ms)",
                 s.compiled,
                 daphne_runtime::format::fmt_g(s.compile_time.as_secs_f64()),
+                ms(s.median_compile),
                 s.refused,
-                s.hits
+                s.hits,
+                ms(s.median_hit)
             );
         }
         result?;

@@ -7,7 +7,7 @@
 use crate::lower::{self, ArgKind, Lowered};
 use crate::native::{self, Native};
 use daphne_ir::vector::Combine;
-use daphne_ir::{Block, Module};
+use daphne_ir::{Module, Op};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -32,6 +32,14 @@ static COMPILES: AtomicU64 = AtomicU64::new(0);
 static COMPILE_NANOS: AtomicU64 = AtomicU64::new(0);
 static HITS: AtomicU64 = AtomicU64::new(0);
 static REFUSED: AtomicU64 = AtomicU64::new(0);
+/// Every compile time and every hit time (lookups that found the pipeline), for medians.
+static TIMES: Mutex<(Vec<Duration>, Vec<Duration>)> = Mutex::new((Vec::new(), Vec::new()));
+
+fn median(v: &[Duration]) -> Option<Duration> {
+    let mut v = v.to_vec();
+    v.sort();
+    v.get(v.len() / 2).copied()
+}
 
 /// What the cache has done in this process so far.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -44,14 +52,25 @@ pub struct CacheStats {
     pub hits: u64,
     /// Time spent compiling.
     pub compile_time: Duration,
+    /// The median time to compile one pipeline.
+    pub median_compile: Option<Duration>,
+    /// The median time of a lookup that found the pipeline compiled (printing its IR text,
+    /// hashing, finding it).
+    pub median_hit: Option<Duration>,
 }
 
 pub fn stats() -> CacheStats {
+    let (compile_times, hit_times) = {
+        let t = times();
+        (median(&t.0), median(&t.1))
+    };
     CacheStats {
         compiled: COMPILES.load(Ordering::Relaxed),
         refused: REFUSED.load(Ordering::Relaxed),
         hits: HITS.load(Ordering::Relaxed),
         compile_time: Duration::from_nanos(COMPILE_NANOS.load(Ordering::Relaxed)),
+        median_compile: compile_times,
+        median_hit: hit_times,
     }
 }
 
@@ -63,9 +82,18 @@ pub struct Lookup {
     pub fresh: bool,
 }
 
-/// The compiled form of the pipeline whose IR text is `ir_text` and whose body is `body`, for
-/// inputs of kinds `args`; compiles it on first use.
-pub fn compile_pipeline(ir_text: &str, m: &Module, body: Block, args: &[ArgKind], combines: &[Combine]) -> Lookup {
+fn times() -> std::sync::MutexGuard<'static, (Vec<Duration>, Vec<Duration>)> {
+    TIMES.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The compiled form of the vectorized pipeline `op` for inputs of kinds `args`; compiles it on
+/// first use. The key is the pipeline's IR text (its body included) with the kinds.
+pub fn compile_pipeline(m: &Module, op: Op, args: &[ArgKind], combines: &[Combine]) -> Lookup {
+    let lookup_start = Instant::now();
+    let Some(body) = m.op_block(op, 0) else {
+        return Lookup { result: Err("the pipeline has no body".into()), fresh: false };
+    };
+    let ir_text = daphne_ir::print::print_op(m, op, Default::default());
     let key = format!("{ir_text}\n{args:?}\n{combines:?}");
     let entry = {
         let mut map = cache().lock().unwrap_or_else(|e| e.into_inner());
@@ -85,6 +113,7 @@ pub fn compile_pipeline(ir_text: &str, m: &Module, body: Block, args: &[ArgKind]
             Ok(c) => {
                 COMPILES.fetch_add(1, Ordering::Relaxed);
                 COMPILE_NANOS.fetch_add(c.compile_time.as_nanos() as u64, Ordering::Relaxed);
+                times().0.push(c.compile_time);
             }
             Err(_) => {
                 REFUSED.fetch_add(1, Ordering::Relaxed);
@@ -94,6 +123,9 @@ pub fn compile_pipeline(ir_text: &str, m: &Module, body: Block, args: &[ArgKind]
     });
     if !fresh {
         HITS.fetch_add(1, Ordering::Relaxed);
+        if result.is_ok() {
+            times().1.push(lookup_start.elapsed());
+        }
     }
     Lookup { result: result.clone(), fresh }
 }

@@ -75,17 +75,21 @@ fn host() -> Result<&'static Host, String> {
     .map_err(Clone::clone)
 }
 
+/// Initializes LLVM's native target and MLIR's passes (once per process), so that the first
+/// pipeline compiles no slower than the others; the engine calls it on a background thread.
+pub fn warm_up() {
+    let _ = host();
+}
+
 /// Compiles MLIR text that defines `func.func @pipeline(!llvm.ptr) -> i64`.
 pub fn compile(mlir: &str) -> Result<Native, String> {
     let host = host()?;
-    let t0 = std::time::Instant::now();
     let llvm_context: &'static inkwell::context::Context = Box::leak(Box::new(inkwell::context::Context::create()));
     let raw_module = lower_to_llvm(mlir, llvm_context)?;
     // SAFETY: `raw_module` was just created by MLIR's translation inside `llvm_context`, is
     // non-null (checked by `lower_to_llvm`) and owned by nobody else.
     let module = unsafe { inkwell::module::Module::new(raw_module as _) };
 
-    let t1 = t0.elapsed();
     let target = Target::from_triple(&host.triple).map_err(|e| e.to_string())?;
     let machine = target
         .create_target_machine(
@@ -112,7 +116,6 @@ pub fn compile(mlir: &str) -> Result<Native, String> {
     module
         .run_passes("default<O2>", &machine, pass_options())
         .map_err(|e| format!("LLVM's O3 pipeline failed: {e}"))?;
-    let t2 = t0.elapsed();
     let llvm_ir = module.print_to_string().to_string();
     let engine = module
         .create_jit_execution_engine(OptimizationLevel::Aggressive)
@@ -120,9 +123,6 @@ pub fn compile(mlir: &str) -> Result<Native, String> {
     let address = engine.get_function_address(ENTRY).map_err(|e| format!("the JIT has no function `{ENTRY}`: {e}"))?;
     if address == 0 {
         return Err(format!("the JIT returned a null address for `{ENTRY}`"));
-    }
-    if std::env::var_os("DAPHNE_CODEGEN_PROFILE").is_some() {
-        eprintln!("codegen profile: mlir+translate {:?}, +O3 {:?}, +jit {:?}", t1, t2, t0.elapsed());
     }
     // SAFETY: `pipeline` is generated with exactly this signature (one pointer, an i64 result)
     // and the C calling convention (func-to-llvm's default); the address is non-null.

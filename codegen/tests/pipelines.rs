@@ -20,10 +20,8 @@ fn pipeline(text: &str) -> (Module, daphne_ir::Op) {
 
 fn compile(text: &str, args: &[ArgKind]) -> std::sync::Arc<daphne_codegen::Compiled> {
     let (m, op) = pipeline(text);
-    let body = m.op_block(op, 0).expect("body");
     let combines = vector::combines(&m, op).expect("combines");
-    let ir = daphne_ir::print::print_op(&m, op, Default::default());
-    compile_pipeline(&ir, &m, body, args, &combines).result.unwrap_or_else(|e| panic!("not compiled: {e}"))
+    compile_pipeline(&m, op, args, &combines).result.unwrap_or_else(|e| panic!("not compiled: {e}"))
 }
 
 const W1: &str = r#"module {

@@ -90,10 +90,8 @@ fn check(src: &str, kinds: &[ArgKind], what: &str) {
         }
     });
     let op = pipeline.expect("a pipeline");
-    let body = m.op_block(op, 0).expect("body");
     let combines = vector::combines(&m, op).expect("combines");
-    let ir = daphne_ir::print::print_op(&m, op, Default::default());
-    if let Err(e) = compile_pipeline(&ir, &m, body, kinds, &combines).result {
+    if let Err(e) = compile_pipeline(&m, op, kinds, &combines).result {
         panic!("{what}: not generated: {e}");
     }
 }

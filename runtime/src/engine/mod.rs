@@ -82,6 +82,11 @@ impl Engine {
             .thread_name(|i| format!("daphne-vec-{i}"))
             .build()
             .map_err(|e| format!("cannot start the vectorized engine's threads: {e}"))?;
+        if opts.codegen {
+            // Off the critical path: the script runs on while LLVM initializes.
+            let _ =
+                std::thread::Builder::new().name("daphne-codegen-init".into()).spawn(daphne_codegen::native::warm_up);
+        }
         Ok(Engine {
             pool,
             batch_bytes: opts.batch_bytes.max(1),
@@ -299,7 +304,7 @@ fn run_vectorized(
     }
     let internal = |e: String| k.err(op, format!("internal error in the vectorized engine: {e}"));
     let native = if engine.codegen {
-        native::prepare(k.m, op, body, combines, inputs, plan, &first, &|c| engine.explain(c))
+        native::prepare(k.m, op, combines, inputs, plan, &first, &|c| engine.explain(c))
     } else {
         None
     };

@@ -13,7 +13,7 @@ use crate::matrix::{Dense, DenseElem, Matrix};
 use crate::{with_num_dense, with_num_vt};
 use daphne_codegen::{ArgKind, Compiled, OutputKind};
 use daphne_ir::vector::Combine;
-use daphne_ir::{Block, Module, Op, ValueType};
+use daphne_ir::{Module, Op, ValueType};
 use std::sync::Arc;
 
 /// One input as the generated function receives it.
@@ -101,7 +101,6 @@ fn scalar_from_bits(bits: u64, vt: ValueType) -> Option<Scalar> {
 pub(crate) fn prepare(
     m: &Module,
     op: Op,
-    body: Block,
     combines: &[Combine],
     inputs: &[Data],
     plan: &Plan,
@@ -144,8 +143,7 @@ pub(crate) fn prepare(
         kinds.push(kind);
         args.push(input);
     }
-    let ir_text = daphne_ir::print::print_op(m, op, Default::default());
-    let lookup = daphne_codegen::compile_pipeline(&ir_text, m, body, &kinds, combines);
+    let lookup = daphne_codegen::compile_pipeline(m, op, &kinds, combines);
     if lookup.fresh {
         explain(&lookup.result);
     }
