@@ -187,6 +187,7 @@ fn run(cli: Cli, start: Instant) -> Result<(), u8> {
                 eprintln!("daphne: {m}");
                 EXECUTION_ERROR
             })?;
+            e.precompile(&module);
             Some(Arc::new(e))
         } else {
             None

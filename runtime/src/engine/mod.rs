@@ -69,6 +69,17 @@ pub struct Engine {
     codegen: bool,
     explain_mlir: bool,
     explain_llvm: bool,
+    /// The background compilation of `precompile`, joined when the engine is dropped.
+    precompiling: std::sync::Mutex<Option<std::thread::JoinHandle<()>>>,
+}
+
+impl Drop for Engine {
+    fn drop(&mut self) {
+        let handle = self.precompiling.get_mut().map(Option::take).unwrap_or_else(|e| e.into_inner().take());
+        if let Some(h) = handle {
+            let _ = h.join();
+        }
+    }
 }
 
 impl Engine {
@@ -94,6 +105,7 @@ impl Engine {
             codegen: opts.codegen,
             explain_mlir: opts.explain_mlir,
             explain_llvm: opts.explain_llvm,
+            precompiling: std::sync::Mutex::new(None),
         })
     }
 
@@ -101,16 +113,36 @@ impl Engine {
         self.pool.current_num_threads()
     }
 
+    /// Starts compiling, in the background, the large pipelines of `m` whose input kinds are
+    /// known from their static types, so that compiling them overlaps the script's work before
+    /// them (generating or reading their inputs) instead of delaying them.
+    pub fn precompile(&self, m: &Module) {
+        if !self.codegen {
+            return;
+        }
+        let (mlir, llvm) = (self.explain_mlir, self.explain_llvm);
+        let handle = native::precompile(m, move |c| explain(mlir, llvm, c));
+        if let Ok(mut slot) = self.precompiling.lock() {
+            *slot = handle;
+        }
+    }
+
     /// Prints what `--explain mlir,llvm` asks for about a pipeline compiled just now (or why it
     /// runs on the kernels).
     fn explain(&self, c: &Result<std::sync::Arc<daphne_codegen::Compiled>, String>) {
-        if self.explain_mlir {
+        explain(self.explain_mlir, self.explain_llvm, c)
+    }
+}
+
+fn explain(explain_mlir: bool, explain_llvm: bool, c: &Result<std::sync::Arc<daphne_codegen::Compiled>, String>) {
+    {
+        if explain_mlir {
             match c {
                 Ok(c) => eprint!("IR after MLIR code generation:\n{}", c.lowered.mlir),
                 Err(why) => eprintln!("IR after MLIR code generation:\n// not generated: {why}"),
             }
         }
-        if self.explain_llvm {
+        if explain_llvm {
             match c {
                 Ok(c) => eprint!("IR after llvm lowering:\n{}", c.native.llvm_ir),
                 Err(why) => eprintln!("IR after llvm lowering:\n; not generated: {why}"),

@@ -266,3 +266,83 @@ fn row_vector(buf: &[u64], cols: usize, vt: ValueType) -> Option<Dense> {
         Some(<T as DenseElem>::wrap(crate::dense::DenseMatrix::from_vec(1, cols, cells.to_vec())))
     }, str => None)
 }
+
+/// Inputs of at least this many bytes make a pipeline worth compiling ahead, in the background,
+/// while the script runs up to it (tiny scripts compile nothing they may not run).
+const PRECOMPILE_BYTES: u64 = 16 << 20;
+
+/// The kinds the inputs of pipeline `op` will have by their static types (known shapes and value
+/// types, dense), and whether its rows are large enough to compile it ahead.
+fn predicted_kinds(m: &Module, op: Op) -> Option<(Vec<ArgKind>, Vec<Combine>)> {
+    use daphne_ir::vector::{self, Split};
+    use daphne_ir::{Repr, Type};
+    let splits = vector::splits(m, op).ok()?;
+    let combines = vector::combines(m, op).ok()?;
+    let operands = m.operands(op);
+    let shape = |t: &daphne_ir::MatrixType| Some((t.rows?, t.cols?, daphne_codegen::storage_vt(t.vt?)));
+    let (mut rows, mut cols, mut bytes) = (0, 0, 0u64);
+    for (v, split) in operands.iter().zip(&splits) {
+        if let (Type::Matrix(t), Split::Rows) = (m.value_type(*v), split) {
+            let (r, c, vt) = shape(t)?;
+            rows = rows.max(r);
+            cols = cols.max(c);
+            bytes += r * c * elem_bytes(vt) as u64;
+        }
+    }
+    if bytes < PRECOMPILE_BYTES {
+        return None;
+    }
+    let mut kinds = Vec::with_capacity(operands.len());
+    for (v, split) in operands.iter().zip(&splits) {
+        kinds.push(match (m.value_type(*v), split) {
+            (Type::Matrix(t), _) if t.repr == Repr::Sparse => return None,
+            // A one-row input of a pipeline with more rows is broadcast, not sliced.
+            (Type::Matrix(t), Split::Rows) => match shape(t)? {
+                (1, 1, vt) if rows > 1 => ArgKind::One(vt),
+                (1, c, vt) if rows > 1 && c == cols => ArgKind::Row(vt),
+                (_, c, vt) if c == cols => ArgKind::Full(vt),
+                (_, 1, vt) => ArgKind::Col(vt),
+                _ => return None,
+            },
+            (Type::Matrix(t), Split::None) => match shape(t)? {
+                (1, 1, vt) => ArgKind::One(vt),
+                (1, c, vt) if c == cols => ArgKind::Row(vt),
+                _ => return None,
+            },
+            (t, _) if t.is_scalar() => ArgKind::Scalar(daphne_codegen::storage_vt(t.value_type()?)),
+            _ => return None,
+        });
+    }
+    Some((kinds, combines))
+}
+
+/// Compiles, on a background thread, the large pipelines of `m` whose input kinds are known
+/// statically, so that they are in the cache when they run (`None`: nothing to compile).
+pub(crate) fn precompile(
+    m: &Module,
+    explain: impl Fn(&Result<Arc<Compiled>, String>) + Send + 'static,
+) -> Option<std::thread::JoinHandle<()>> {
+    let mut work = Vec::new();
+    m.walk(&mut |op| {
+        if m.kind(op) == daphne_ir::OpKind::VectorizedPipeline
+            && let Some(k) = predicted_kinds(m, op)
+        {
+            work.push((op, k));
+        }
+    });
+    if work.is_empty() {
+        return None;
+    }
+    let m = m.clone();
+    std::thread::Builder::new()
+        .name("daphne-codegen".into())
+        .spawn(move || {
+            for (op, (kinds, combines)) in work {
+                let lookup = daphne_codegen::compile_pipeline(&m, op, &kinds, &combines);
+                if lookup.fresh {
+                    explain(&lookup.result);
+                }
+            }
+        })
+        .ok()
+}
