@@ -75,12 +75,6 @@ fn host() -> Result<&'static Host, String> {
     .map_err(Clone::clone)
 }
 
-/// Initializes LLVM's native target and MLIR's passes (once per process), so that the first
-/// pipeline compiles no slower than the others; the engine calls it on a background thread.
-pub fn warm_up() {
-    let _ = host();
-}
-
 /// Compiles MLIR text that defines `func.func @pipeline(!llvm.ptr) -> i64`.
 pub fn compile(mlir: &str) -> Result<Native, String> {
     let host = host()?;

@@ -93,11 +93,6 @@ impl Engine {
             .thread_name(|i| format!("daphne-vec-{i}"))
             .build()
             .map_err(|e| format!("cannot start the vectorized engine's threads: {e}"))?;
-        if opts.codegen {
-            // Off the critical path: the script runs on while LLVM initializes.
-            let _ =
-                std::thread::Builder::new().name("daphne-codegen-init".into()).spawn(daphne_codegen::native::warm_up);
-        }
         Ok(Engine {
             pool,
             batch_bytes: opts.batch_bytes.max(1),
