@@ -110,6 +110,11 @@ pub struct Cli {
     #[arg(long)]
     pub no_codegen: bool,
 
+    /// JIT-compile a pipeline once it has processed this many bytes of input over all its runs
+    /// (default 33554432; 0 compiles every pipeline of more than one batch). Not a DAPHNE flag.
+    #[arg(long, value_name = "BYTES")]
+    pub codegen_threshold: Option<u64>,
+
     /// The DaphneDSL script to run.
     pub script: PathBuf,
 

@@ -180,6 +180,7 @@ fn run(cli: Cli, start: Instant) -> Result<(), u8> {
                 batch_bytes: cli.phy_batch_size.unwrap_or(DEFAULT_BATCH_BYTES),
                 grain_size: cli.grain_size.or(user_config.minimum_task_size).unwrap_or(1),
                 codegen: !cli.no_codegen,
+                codegen_threshold: cli.codegen_threshold.unwrap_or(daphne_runtime::engine::DEFAULT_CODEGEN_THRESHOLD),
                 explain_mlir: explain.iter().any(|s| s.key == "mlir"),
                 explain_llvm: explain.iter().any(|s| s.key == "llvm"),
             };

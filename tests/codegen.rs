@@ -1,4 +1,5 @@
-//! JIT-compiled pipelines against the kernels, end to end:
+//! JIT-compiled pipelines against the kernels, end to end (with `--codegen-threshold 0`, so that
+//! every pipeline of more than one batch is compiled, however small):
 //! - the scripts in `tests/codegen` (large enough for many batches, printing sums scaled so that
 //!   every significant digit shows) print their expected output with generated code, and exactly
 //!   the same on the kernels (`--no-codegen`), with default and with small batches;
@@ -69,13 +70,13 @@ fn codegen_scripts_match_expected_output_and_kernels() {
         let source = std::fs::read_to_string(path).expect("readable");
         let expected_code: i32 = header(&source, "exit").and_then(|c| c.parse().ok()).unwrap_or(0);
         let expected = std::fs::read_to_string(path.with_extension("txt")).expect("expected output exists");
-        let jit = run(path, &["--vec", "--codegen-stats"], &[]);
+        let jit = run(path, &["--vec", "--codegen-threshold", "0", "--codegen-stats"], &[]);
         assert_eq!((jit.0, &jit.1), (expected_code, &expected), "{shown} with generated code:\n{}", jit.2);
         assert!(compiled(&jit.2) >= 1, "{shown}: no pipeline was compiled");
         let kernels = run(path, &["--vec", "--no-codegen"], &[]);
         assert_eq!((kernels.0, &kernels.1, errors(&kernels.2)), (jit.0, &jit.1, errors(&jit.2)), "{shown}: kernels");
         // Small batches on two threads: many calls per pipeline, results merged across tasks.
-        let small = ["--vec", "--num-threads", "2", "--phy-batch-size=4096"];
+        let small = ["--vec", "--codegen-threshold", "0", "--num-threads", "2", "--phy-batch-size=4096"];
         let a = run(path, &small, &[]);
         let b = run(path, &[&small[..], &["--no-codegen"]].concat(), &[]);
         assert_eq!((a.0, &a.1, errors(&a.2)), (b.0, &b.1, errors(&b.2)), "{shown}: small batches");
@@ -84,7 +85,7 @@ fn codegen_scripts_match_expected_output_and_kernels() {
 
 #[test]
 fn codegen_scripts_match_kernels_distributed() {
-    let jit_workers = Workers::start(2);
+    let jit_workers = Workers::start_with(2, &["--codegen-threshold", "0"], &[]);
     let kernel_workers = Workers::start_with(2, &["--no-codegen"], &[]);
     for path in &daph_files("tests/codegen", false) {
         let a = run(path, &["--distributed"], &[("DISTRIBUTED_WORKERS", &jit_workers.list())]);
@@ -106,7 +107,7 @@ fn codegen_scripts_match_kernels_distributed() {
 /// Every script under `dir` prints the same with and without code generation; returns the
 /// number of pipelines compiled.
 fn same_without_codegen(dir: &str) -> usize {
-    let flags = ["--vec", "--num-threads", "2", "--phy-batch-size=64", "--codegen-stats"];
+    let flags = ["--vec", "--codegen-threshold", "0", "--num-threads", "2", "--phy-batch-size=64", "--codegen-stats"];
     let mut failures = Vec::new();
     let mut total = 0;
     for path in daph_files(dir, true) {
@@ -142,4 +143,24 @@ fn corpus_is_the_same_without_codegen() {
 fn pipeline_fixtures_are_the_same_without_codegen() {
     let total = same_without_codegen("tests/fixtures/vectorized");
     assert!(total >= 10, "only {total} pipelines of the fixtures were compiled");
+}
+
+#[test]
+fn only_pipelines_worth_it_are_compiled() {
+    // Each pipeline of aggregations.daph runs once over about 1 MB: not worth compiling by default.
+    let small = root().join("tests/codegen/aggregations.daph");
+    let (code, _, stderr) = run(&small, &["--vec", "--codegen-stats"], &[]);
+    assert_eq!((code, compiled(&stderr)), (0, 0), "{stderr}");
+    // The loop runs one pipeline over 4 MB 20 times: it is compiled once it has seen 32 MiB.
+    let hot = root().join("tests/codegen/hot_loop.daph");
+    let (code, stdout, stderr) = run(&hot, &["--vec", "--codegen-stats"], &[]);
+    assert_eq!((code, compiled(&stderr)), (0, 1), "{stderr}");
+    let hits: usize = stderr
+        .rsplit_once("refused (run on the kernels), ")
+        .and_then(|(_, l)| l.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    assert!(hits >= 5, "the compiled pipeline is reused in later iterations: {stderr}");
+    let expected = std::fs::read_to_string(hot.with_extension("txt")).expect("expected output");
+    assert_eq!(stdout, expected);
 }

@@ -89,15 +89,55 @@ fn times() -> std::sync::MutexGuard<'static, (Vec<Duration>, Vec<Duration>)> {
 /// The compiled form of the vectorized pipeline `op` for inputs of kinds `args`; compiles it on
 /// first use. The key is the pipeline's IR text (its body included) with the kinds.
 pub fn compile_pipeline(m: &Module, op: Op, args: &[ArgKind], combines: &[Combine]) -> Lookup {
-    let lookup_start = Instant::now();
+    let start = Instant::now();
+    lookup(m, op, &key_of(m, op, args, combines), args, combines, start)
+}
+
+fn key_of(m: &Module, op: Op, args: &[ArgKind], combines: &[Combine]) -> String {
+    let ir_text = daphne_ir::print::print_op(m, op, Default::default());
+    format!("{ir_text}\n{args:?}\n{combines:?}")
+}
+
+/// Bytes of input each pipeline not yet compiled has processed, by key.
+fn warming() -> &'static Mutex<HashMap<String, u64>> {
+    static WARMING: OnceLock<Mutex<HashMap<String, u64>>> = OnceLock::new();
+    WARMING.get_or_init(|| Mutex::new(HashMap::new()))
+}
+
+/// Like `compile_pipeline`, but compiles a pipeline only once it is worth it: when the bytes of
+/// input it has processed over all its runs (`bytes` in this one) reach `threshold`. Until then it
+/// answers `None` (run the kernels): compiling takes about 20 ms, in which the kernels process
+/// tens of megabytes, so a pipeline over little data that runs once is not compiled at all.
+pub fn compile_when_hot(
+    m: &Module,
+    op: Op,
+    args: &[ArgKind],
+    combines: &[Combine],
+    bytes: u64,
+    threshold: u64,
+) -> Option<Lookup> {
+    let start = Instant::now();
+    let key = key_of(m, op, args, combines);
+    let known = cache().lock().unwrap_or_else(|e| e.into_inner()).get(&key).is_some_and(|e| e.get().is_some());
+    if !known {
+        let mut warm = warming().lock().unwrap_or_else(|e| e.into_inner());
+        let seen = warm.entry(key.clone()).or_insert(0);
+        *seen = seen.saturating_add(bytes);
+        if *seen < threshold {
+            return None;
+        }
+        warm.remove(&key);
+    }
+    Some(lookup(m, op, &key, args, combines, start))
+}
+
+fn lookup(m: &Module, op: Op, key: &str, args: &[ArgKind], combines: &[Combine], lookup_start: Instant) -> Lookup {
     let Some(body) = m.op_block(op, 0) else {
         return Lookup { result: Err("the pipeline has no body".into()), fresh: false };
     };
-    let ir_text = daphne_ir::print::print_op(m, op, Default::default());
-    let key = format!("{ir_text}\n{args:?}\n{combines:?}");
     let entry = {
         let mut map = cache().lock().unwrap_or_else(|e| e.into_inner());
-        Arc::clone(map.entry(key).or_default())
+        Arc::clone(map.entry(key.to_string()).or_default())
     };
     let mut fresh = false;
     let result = entry.get_or_init(|| {

@@ -13,7 +13,7 @@ pub mod lower;
 pub mod native;
 mod toolchain;
 
-pub use cache::{CacheStats, Compiled, Lookup, compile_pipeline, stats};
+pub use cache::{CacheStats, Compiled, Lookup, compile_pipeline, compile_when_hot, stats};
 pub use lower::{ArgKind, LANES, Lowered, OutputKind};
 pub use native::PipelineFn;
 pub use toolchain::{jit_add_i64_with_melior, jit_mul_f64_with_inkwell};

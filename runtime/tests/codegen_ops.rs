@@ -12,7 +12,14 @@ use std::sync::Arc;
 fn run(src: &str, codegen: bool) -> (String, Option<String>) {
     let m = parse_module(src).expect("test IR parses");
     let engine = Arc::new(
-        Engine::new(&EngineOptions { threads: 2, batch_bytes: 64, codegen, ..Default::default() }).expect("engine"),
+        Engine::new(&EngineOptions {
+            threads: 2,
+            batch_bytes: 64,
+            codegen,
+            codegen_threshold: 0,
+            ..Default::default()
+        })
+        .expect("engine"),
     );
     let (mut out, mut err) = (Vec::new(), Vec::new());
     let r = {

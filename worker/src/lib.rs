@@ -11,7 +11,7 @@
 //! SECONDS` (`sessionTimeoutSeconds`), the shared token from `DAPHNE_WORKER_TOKEN` (`token`),
 //! `--tls-cert PATH --tls-key PATH` (`tlsCert`, `tlsKey`: PEM certificate and key; with them the
 //! worker serves only TLS), `--no-codegen` (run pipelines on the kernels instead of JIT-compiled
-//! code, to compare both), and `--exit-with-stdin` (stop when standard input closes: `daphne`
+//! code, to compare both), `--codegen-threshold BYTES` (as `daphne --codegen-threshold`), and `--exit-with-stdin` (stop when standard input closes: `daphne`
 //! starts its embedded workers so, and they end with it even if it is killed).
 
 use daphne_runtime::dist::auth::{CheckToken, TOKEN_ENV, token_from_env, validate_token};
@@ -25,7 +25,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use tonic::transport::{Identity, ServerTlsConfig};
 
-const USAGE: &str = "usage: DistributedWorker [--num-threads N] [--memory-limit BYTES] [--session-timeout SECONDS] [--tls-cert PATH --tls-key PATH] [--no-codegen] [--exit-with-stdin] IP:PORT [config.json]\n\
+const USAGE: &str = "usage: DistributedWorker [--num-threads N] [--memory-limit BYTES] [--session-timeout SECONDS] [--tls-cert PATH --tls-key PATH] [--no-codegen] [--codegen-threshold BYTES] [--exit-with-stdin] IP:PORT [config.json]\n\
                      The shared token comes from DAPHNE_WORKER_TOKEN or the configuration's `token`;\n\
                      --tls-cert/--tls-key (or `tlsCert`/`tlsKey`) are PEM files: with them the worker serves only TLS.";
 
@@ -107,12 +107,17 @@ pub fn main(args: Vec<String>) -> ExitCode {
     let mut flags = Settings::default();
     let mut exit_with_stdin = false;
     let mut codegen = true;
+    let mut codegen_threshold = daphne_runtime::engine::DEFAULT_CODEGEN_THRESHOLD;
     let mut positional = Vec::new();
     let mut it = args.into_iter();
     while let Some(a) = it.next() {
         match a.as_str() {
             "--exit-with-stdin" => exit_with_stdin = true,
             "--no-codegen" => codegen = false,
+            "--codegen-threshold" => match it.next().and_then(|n| n.parse::<u64>().ok()) {
+                Some(n) => codegen_threshold = n,
+                None => return usage_error("--codegen-threshold needs a byte count"),
+            },
             "--num-threads" => match it.next().and_then(|n| n.parse::<usize>().ok()) {
                 Some(n) => flags.threads = Some(n),
                 None => return usage_error("--num-threads needs a number"),
@@ -185,7 +190,7 @@ pub fn main(args: Vec<String>) -> ExitCode {
         session_timeout: flags.session_timeout.or(file.session_timeout).unwrap_or(DEFAULT_SESSION_TIMEOUT),
     };
     let threads = flags.threads.or(file.threads).unwrap_or(0);
-    let engine = match Engine::new(&EngineOptions { threads, codegen, ..EngineOptions::default() }) {
+    let engine = match Engine::new(&EngineOptions { threads, codegen, codegen_threshold, ..EngineOptions::default() }) {
         Ok(e) => Arc::new(e),
         Err(e) => {
             eprintln!("DistributedWorker: {e}");

@@ -26,6 +26,8 @@ use std::collections::HashMap;
 /// Bytes of split input per micro-batch by default: small enough that a batch and the
 /// temporaries of the body stay in the core's L2 cache.
 pub const DEFAULT_BATCH_BYTES: usize = 128 * 1024;
+/// Bytes of input a pipeline processes (over all its runs) before it is JIT-compiled.
+pub const DEFAULT_CODEGEN_THRESHOLD: u64 = 32 << 20;
 /// Rows per batch at least, for bodies with a matrix product (BLAS-like kernels need some rows
 /// to be efficient).
 const MATMUL_BATCH_ROWS: usize = 256;
@@ -43,6 +45,9 @@ pub struct EngineOptions {
     pub grain_size: usize,
     /// Run pipelines as JIT-compiled code where the code generator handles them.
     pub codegen: bool,
+    /// Compile a pipeline once it has processed this many bytes of input over all its runs
+    /// (compiling costs about as much as the kernels take for tens of megabytes).
+    pub codegen_threshold: u64,
     /// Print the MLIR / LLVM IR of each pipeline when it is compiled (`--explain mlir,llvm`).
     pub explain_mlir: bool,
     pub explain_llvm: bool,
@@ -55,6 +60,7 @@ impl Default for EngineOptions {
             batch_bytes: DEFAULT_BATCH_BYTES,
             grain_size: 1,
             codegen: true,
+            codegen_threshold: DEFAULT_CODEGEN_THRESHOLD,
             explain_mlir: false,
             explain_llvm: false,
         }
@@ -67,6 +73,7 @@ pub struct Engine {
     batch_bytes: usize,
     grain_size: usize,
     codegen: bool,
+    codegen_threshold: u64,
     explain_mlir: bool,
     explain_llvm: bool,
     /// The background compilation of `precompile`, joined when the engine is dropped.
@@ -98,6 +105,7 @@ impl Engine {
             batch_bytes: opts.batch_bytes.max(1),
             grain_size: opts.grain_size.max(1),
             codegen: opts.codegen,
+            codegen_threshold: opts.codegen_threshold,
             explain_mlir: opts.explain_mlir,
             explain_llvm: opts.explain_llvm,
             precompiling: std::sync::Mutex::new(None),
@@ -331,7 +339,7 @@ fn run_vectorized(
     }
     let internal = |e: String| k.err(op, format!("internal error in the vectorized engine: {e}"));
     let native = if engine.codegen {
-        native::prepare(k.m, op, combines, inputs, plan, &first, &|c| engine.explain(c))
+        native::prepare(k.m, op, combines, inputs, plan, &first, engine.codegen_threshold, &|c| engine.explain(c))
     } else {
         None
     };

@@ -95,7 +95,8 @@ fn scalar_from_bits(bits: u64, vt: ValueType) -> Option<Scalar> {
 
 /// The compiled form of pipeline `op` for these inputs, when the code generator handles it and
 /// it produces exactly what the kernels produced for the first batch (`first`); `None` runs the
-/// kernels. `explain` receives the compiled function (or why there is none) when the lookup
+/// kernels (also while the pipeline has processed fewer than `threshold` bytes over all its runs:
+/// compiling is not worth it yet). `explain` receives the compiled function (or why there is none) when the lookup
 /// compiled it just now.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn prepare(
@@ -105,6 +106,7 @@ pub(crate) fn prepare(
     inputs: &[Data],
     plan: &Plan,
     first: &[Data],
+    threshold: u64,
     explain: &dyn Fn(&Result<Arc<Compiled>, String>),
 ) -> Option<NativeRun> {
     // The width of the rows: the widest sliced input or row vector.
@@ -143,7 +145,13 @@ pub(crate) fn prepare(
         kinds.push(kind);
         args.push(input);
     }
-    let lookup = daphne_codegen::compile_pipeline(m, op, &kinds, combines);
+    let bytes: u64 = inputs
+        .iter()
+        .zip(&plan.sliced)
+        .filter(|(_, sliced)| **sliced)
+        .filter_map(|(d, _)| dense_of(d).map(|dm| (dm.rows() * dm.cols() * elem_bytes(dm.vt())) as u64))
+        .sum();
+    let lookup = daphne_codegen::compile_when_hot(m, op, &kinds, combines, bytes, threshold)?;
     if lookup.fresh {
         explain(&lookup.result);
     }
