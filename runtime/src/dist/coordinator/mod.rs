@@ -58,7 +58,7 @@ pub struct CoordinatorOptions {
 /// connection closed at once): what a plaintext coordinator sees from a TLS worker.
 fn first_call_hint(s: &Status) -> String {
     match s.code() {
-        Code::Internal | Code::Unknown | Code::Unavailable => transport::tls_hint(s.message()),
+        Code::Internal | Code::Unknown | Code::Unavailable | Code::Cancelled => transport::tls_hint(s.message()),
         _ => String::new(),
     }
 }
