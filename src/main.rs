@@ -14,10 +14,10 @@ use daphne_frontend::LowerOptions;
 use daphne_ir::diag::{Diagnostic, Severity, SourceMap};
 use daphne_ir::{PrintOptions, print_module};
 use daphne_passes::CompileOptions;
-use daphne_passes::manager::{Event, run_pipeline};
+use daphne_passes::manager::{Event, run_compile_pipeline};
 use daphne_passes::stages::{self, Stage};
 use daphne_runtime::dist::coordinator::{Coordinator, CoordinatorOptions, parse_worker_list};
-use daphne_runtime::engine::{DEFAULT_BATCH_BYTES, Engine, EngineOptions};
+use daphne_runtime::vectorized::{DEFAULT_BATCH_BYTES, Engine, EngineOptions};
 use daphne_runtime::exec::{ExecError, ExecOptions, Executor, Output};
 use daphne_runtime::fold::RuntimeFolder;
 use std::collections::BTreeMap;
@@ -160,7 +160,7 @@ fn run(cli: Cli, start: Instant) -> Result<(), u8> {
             eprint!("{}\n{}", stage.header, print_module(m, PrintOptions::default()));
         }
     };
-    if let Err(e) = run_pipeline(&mut module, &compile_opts, Some(&RuntimeFolder), &mut observer) {
+    if let Err(e) = run_compile_pipeline(&mut module, &compile_opts, Some(&RuntimeFolder), &mut observer) {
         let code = if e.user_error { "E0401" } else { "E0400" };
         let mut d = Diagnostic::error(code, e.to_string());
         if let Some(span) = sources.span_of_loc(&e.loc, &module.files) {
@@ -180,7 +180,7 @@ fn run(cli: Cli, start: Instant) -> Result<(), u8> {
                 batch_bytes: cli.phy_batch_size.unwrap_or(DEFAULT_BATCH_BYTES),
                 grain_size: cli.grain_size.or(user_config.minimum_task_size).unwrap_or(1),
                 codegen: !cli.no_codegen,
-                codegen_threshold: cli.codegen_threshold.unwrap_or(daphne_runtime::engine::DEFAULT_CODEGEN_THRESHOLD),
+                codegen_threshold: cli.codegen_threshold.unwrap_or(daphne_runtime::vectorized::DEFAULT_CODEGEN_THRESHOLD),
                 explain_mlir: explain.iter().any(|s| s.key == "mlir"),
                 explain_llvm: explain.iter().any(|s| s.key == "llvm"),
             };

@@ -5,7 +5,7 @@
 use daphne_frontend::LowerOptions;
 use daphne_ir::diag::SourceMap;
 use daphne_passes::CompileOptions;
-use daphne_passes::manager::run_pipeline;
+use daphne_passes::manager::run_compile_pipeline;
 use daphne_runtime::exec::{ExecOptions, Executor, Output};
 use daphne_runtime::fold::RuntimeFolder;
 use proptest::prelude::*;
@@ -124,7 +124,7 @@ fn run_script(src: &str) -> Reached {
     let out = daphne_frontend::compile(&mut sources, file, &LowerOptions::default());
     let Some(mut module) = out.module else { return Reached::Frontend };
     let opts = CompileOptions { verify_each_pass: true, ..CompileOptions::default() };
-    if let Err(e) = run_pipeline(&mut module, &opts, Some(&RuntimeFolder), &mut |_, _| {}) {
+    if let Err(e) = run_compile_pipeline(&mut module, &opts, Some(&RuntimeFolder), &mut |_, _| {}) {
         // A diagnosed error in the script is fine; a broken invariant in a pass is a bug.
         assert!(e.user_error, "internal compiler error on\n{src}\n{e}");
         return Reached::Compiler;

@@ -9,7 +9,7 @@ use daphne_ir::diag::SourceMap;
 use daphne_ir::fold::ConstantFolder;
 use daphne_ir::{Module, OpKind};
 use daphne_passes::CompileOptions;
-use daphne_passes::manager::run_pipeline;
+use daphne_passes::manager::run_compile_pipeline;
 use daphne_runtime::exec::{ExecOptions, Executor, Output};
 use daphne_runtime::fold::RuntimeFolder;
 use proptest::prelude::*;
@@ -113,7 +113,7 @@ fn run(src: &str, folder: Option<&dyn ConstantFolder>) -> (Outcome, usize) {
     let out = daphne_frontend::compile(&mut sources, file, &LowerOptions::default());
     let Some(mut module) = out.module else { return (Outcome::NotCompiled, 0) };
     let opts = CompileOptions { verify_each_pass: true, ..CompileOptions::default() };
-    if let Err(e) = run_pipeline(&mut module, &opts, folder, &mut |_, _| {}) {
+    if let Err(e) = run_compile_pipeline(&mut module, &opts, folder, &mut |_, _| {}) {
         assert!(e.user_error, "internal compiler error on\n{src}\n{e}");
         return (Outcome::NotCompiled, 0);
     }

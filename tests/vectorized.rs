@@ -15,7 +15,7 @@ use common::workers::Workers;
 use common::{compile_fixture, fixture_args, header, rel, run_daphne, run_daphne_env};
 use daphne_ir::{Attr, Module, OpKind, PrintOptions, parse_module, print_module, verify};
 use daphne_passes::CompileOptions;
-use daphne_passes::manager::{Event, run_pipeline};
+use daphne_passes::manager::{Event, run_compile_pipeline};
 use daphne_passes::stages::STAGES;
 use daphne_runtime::fold::RuntimeFolder;
 use std::path::Path;
@@ -65,7 +65,7 @@ fn ir_after_each_pass(path: &Path) -> Vec<(String, String)> {
             trace.push((pass.to_string(), print_module(m, PrintOptions::default())));
         }
     };
-    run_pipeline(&mut module, &compile, Some(&RuntimeFolder), &mut observer)
+    run_compile_pipeline(&mut module, &compile, Some(&RuntimeFolder), &mut observer)
         .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     trace
 }

@@ -20,7 +20,7 @@ pub enum Event<'a> {
 
 /// Runs the whole pipeline over a module. `folder` evaluates constant expressions for constant
 /// folding (the driver passes the runtime's); without one, nothing is folded.
-pub fn run_pipeline(
+pub fn run_compile_pipeline(
     m: &mut Module,
     opts: &CompileOptions,
     folder: Option<&dyn ConstantFolder>,

@@ -10,7 +10,7 @@ pub mod data;
 pub mod dense;
 pub mod dist;
 pub mod elem;
-pub mod engine;
+pub mod vectorized;
 pub mod exec;
 pub mod fold;
 pub mod format;

@@ -5,7 +5,7 @@
 
 use daphne_codegen::{ArgKind, compile_pipeline};
 use daphne_ir::{OpKind, ValueType, parse_module, vector};
-use daphne_runtime::engine::{Engine, EngineOptions};
+use daphne_runtime::vectorized::{Engine, EngineOptions};
 use daphne_runtime::exec::{ExecOptions, Executor, Output};
 use std::sync::Arc;
 

@@ -18,7 +18,7 @@ use daphne_runtime::dist::auth::{CheckToken, TOKEN_ENV, token_from_env, validate
 use daphne_runtime::dist::proto::worker_server::WorkerServer;
 use daphne_runtime::dist::tls::{HANDSHAKE_TIMEOUT, read_pem};
 use daphne_runtime::dist::worker::{DEFAULT_SESSION_TIMEOUT, WorkerLimits, WorkerService};
-use daphne_runtime::engine::{Engine, EngineOptions};
+use daphne_runtime::vectorized::{Engine, EngineOptions};
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -107,7 +107,7 @@ pub fn main(args: Vec<String>) -> ExitCode {
     let mut flags = Settings::default();
     let mut exit_with_stdin = false;
     let mut codegen = true;
-    let mut codegen_threshold = daphne_runtime::engine::DEFAULT_CODEGEN_THRESHOLD;
+    let mut codegen_threshold = daphne_runtime::vectorized::DEFAULT_CODEGEN_THRESHOLD;
     let mut positional = Vec::new();
     let mut it = args.into_iter();
     while let Some(a) = it.next() {

@@ -16,7 +16,7 @@ use super::proto::{
 };
 use super::wire;
 use crate::data::Data;
-use crate::engine::Engine;
+use crate::vectorized::Engine;
 use crate::exec::{ExecOptions, Executor, Output as ExecOutput};
 use daphne_ir::{Module, parse_module, verify};
 use std::collections::HashMap;

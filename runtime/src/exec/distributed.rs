@@ -84,7 +84,7 @@ impl Executor<'_, '_> {
                 Ok(outcomes) => {
                     for (i, (v, o)) in results.iter().zip(outcomes).enumerate() {
                         match o {
-                            Outcome::Local(d) => env.insert(*v, self.kernels().represent(op, i, d)),
+                            Outcome::Local(d) => env.insert(*v, self.dispatch().represent(op, i, d)),
                             Outcome::Remote(p) => {
                                 env.values.remove(v);
                                 env.remote.insert(*v, p);
@@ -109,7 +109,7 @@ impl Executor<'_, '_> {
             .run_function("dist", args)
             .map_err(|e| self.at_op(op, e))?;
         for (i, (v, d)) in results.iter().zip(outs).enumerate() {
-            env.insert(*v, self.kernels().represent(op, i, d));
+            env.insert(*v, self.dispatch().represent(op, i, d));
         }
         Ok(())
     }
@@ -136,7 +136,7 @@ impl Executor<'_, '_> {
             let d = match self.m.defining_op(*v) {
                 Some(def) => {
                     let i = self.m.results(def).iter().position(|r| r == v).unwrap_or(0);
-                    self.kernels().represent(def, i, d)
+                    self.dispatch().represent(def, i, d)
                 }
                 None => d,
             };

@@ -7,7 +7,7 @@
 mod distributed;
 mod ops;
 
-pub(crate) use ops::{Kernels, cast_kernel, ewise_kernel};
+pub(crate) use ops::{OpDispatch, cast_kernel, ewise_kernel};
 
 use crate::data::Data;
 use daphne_ir::infer::{InferInput, infer_result_types};
@@ -45,7 +45,7 @@ pub struct ExecOptions {
     pub max_call_depth: usize,
     /// The vectorized engine that runs `daphne.vectorizedPipeline` ops on many threads; without
     /// one, a pipeline's body runs once over its whole inputs.
-    pub engine: Option<std::sync::Arc<crate::engine::Engine>>,
+    pub engine: Option<std::sync::Arc<crate::vectorized::Engine>>,
     /// The coordinator that runs `daphne.distributedPipeline` ops on workers; without one, they
     /// run locally on the engine.
     pub coordinator: Option<std::sync::Arc<crate::dist::coordinator::Coordinator>>,
@@ -64,7 +64,7 @@ pub struct Executor<'a, 'o> {
     funcs: HashMap<String, Op>,
     depth: usize,
     max_depth: usize,
-    pub(crate) engine: Option<std::sync::Arc<crate::engine::Engine>>,
+    pub(crate) engine: Option<std::sync::Arc<crate::vectorized::Engine>>,
     pub(crate) dist: distributed::DistState,
 }
 
@@ -161,7 +161,7 @@ impl<'a, 'o> Executor<'a, 'o> {
             }
             let results = self.exec_op(op, env)?;
             for (i, (v, d)) in self.m.results(op).iter().zip(results).enumerate() {
-                let d = self.kernels().represent(op, i, d);
+                let d = self.dispatch().represent(op, i, d);
                 env.insert(*v, d);
             }
         }
@@ -190,12 +190,12 @@ impl<'a, 'o> Executor<'a, 'o> {
     }
 
     /// The kernels, reading this executor's module.
-    pub(crate) fn kernels(&self) -> ops::Kernels<'a> {
-        ops::Kernels { m: self.m }
+    pub(crate) fn dispatch(&self) -> ops::OpDispatch<'a> {
+        ops::OpDispatch { m: self.m }
     }
 
     pub(crate) fn err(&self, op: Op, message: impl Into<String>) -> ExecError {
-        self.kernels().err(op, message)
+        self.dispatch().err(op, message)
     }
 
     pub(crate) fn func_by_symbol(&self, op: Op) -> Result<Op, ExecError> {
@@ -214,7 +214,7 @@ impl<'a, 'o> Executor<'a, 'o> {
     }
 }
 
-impl ops::Kernels<'_> {
+impl ops::OpDispatch<'_> {
     pub(crate) fn err(&self, op: Op, message: impl Into<String>) -> ExecError {
         ExecError::Runtime { message: message.into(), loc: self.m.op(op).loc.clone() }
     }

@@ -129,11 +129,11 @@ pub(crate) fn ewise_kernel(kind: OpKind, args: &[Data], vt: ValueType) -> Option
 /// without touching the executor's state (output streams, call stack), so that the vectorized
 /// engine can run pipeline bodies on many threads.
 #[derive(Clone, Copy)]
-pub(crate) struct Kernels<'m> {
+pub(crate) struct OpDispatch<'m> {
     pub(crate) m: &'m Module,
 }
 
-impl Kernels<'_> {
+impl OpDispatch<'_> {
     fn scalar<'d>(&self, op: Op, d: &'d Data, what: &str) -> Result<&'d Scalar, ExecError> {
         match d {
             Data::Scalar(s) => Ok(s),
@@ -594,7 +594,7 @@ impl Executor<'_, '_> {
     /// Executes one (non-terminator) op and returns its results.
     pub(crate) fn exec_op(&mut self, op: Op, env: &mut Env) -> R {
         let kind = self.m.kind(op);
-        let k = self.kernels();
+        let k = self.dispatch();
         // Control flow first: it runs regions and must not evaluate anything eagerly.
         match kind {
             OpKind::If => {
@@ -622,7 +622,7 @@ impl Executor<'_, '_> {
             }
             OpKind::VectorizedPipeline => {
                 let args = self.operands(op, env)?;
-                return crate::engine::run_pipeline(k, op, args, self.engine.as_deref());
+                return crate::vectorized::run_vectorized_pipeline(k, op, args, self.engine.as_deref());
             }
             _ => {}
         }
@@ -631,8 +631,8 @@ impl Executor<'_, '_> {
     }
 
     fn print(&mut self, op: Op, args: &[Data]) -> Result<(), ExecError> {
-        let newline = self.kernels().flag(op, &args[1], "the newline flag of print")?;
-        let to_err = self.kernels().flag(op, &args[2], "the error flag of print")?;
+        let newline = self.dispatch().flag(op, &args[1], "the newline flag of print")?;
+        let to_err = self.dispatch().flag(op, &args[2], "the error flag of print")?;
         let mut s = String::new();
         match &args[0] {
             Data::Scalar(v) => {
@@ -662,18 +662,18 @@ impl Executor<'_, '_> {
         } else {
             self.io.out.write_all(s.as_bytes())
         };
-        r.map_err(|e| self.kernels().err(op, format!("cannot write the output: {e}")))
+        r.map_err(|e| self.dispatch().err(op, format!("cannot write the output: {e}")))
     }
 
     fn exec_for(&mut self, op: Op, env: &mut Env) -> R {
         let args = self.operands(op, env)?;
-        let lb = self.kernels().int(op, &args[0], "the lower bound of the loop")?;
-        let ub = self.kernels().int(op, &args[1], "the upper bound of the loop")?;
-        let step = self.kernels().int(op, &args[2], "the step of the loop")?;
-        let body = self.m.op_block(op, 0).ok_or_else(|| self.kernels().err(op, "missing loop body"))?;
+        let lb = self.dispatch().int(op, &args[0], "the lower bound of the loop")?;
+        let ub = self.dispatch().int(op, &args[1], "the upper bound of the loop")?;
+        let step = self.dispatch().int(op, &args[2], "the step of the loop")?;
+        let body = self.m.op_block(op, 0).ok_or_else(|| self.dispatch().err(op, "missing loop body"))?;
         let mut carried: Vec<Data> = args[3..].to_vec();
         if step <= 0 && lb < ub {
-            return Err(self.kernels().err(op, "the step of a for-loop must not be zero"));
+            return Err(self.dispatch().err(op, "the step of a for-loop must not be zero"));
         }
         let mut iv = lb;
         while iv < ub {
@@ -690,16 +690,16 @@ impl Executor<'_, '_> {
     }
 
     fn exec_while(&mut self, op: Op, env: &mut Env) -> R {
-        let before = self.m.op_block(op, 0).ok_or_else(|| self.kernels().err(op, "missing loop condition"))?;
-        let after = self.m.op_block(op, 1).ok_or_else(|| self.kernels().err(op, "missing loop body"))?;
+        let before = self.m.op_block(op, 0).ok_or_else(|| self.dispatch().err(op, "missing loop condition"))?;
+        let after = self.m.op_block(op, 1).ok_or_else(|| self.dispatch().err(op, "missing loop body"))?;
         let mut args = self.operands(op, env)?;
         loop {
             let mut r = self.run_block_with(before, args, env)?;
             if r.is_empty() {
-                return Err(self.kernels().err(op, "internal error: loop condition without value"));
+                return Err(self.dispatch().err(op, "internal error: loop condition without value"));
             }
             let cond = r.remove(0);
-            if !self.kernels().flag(op, &cond, "the loop condition")? {
+            if !self.dispatch().flag(op, &cond, "the loop condition")? {
                 return Ok(r);
             }
             args = self.run_block_with(after, r, env)?;
@@ -707,7 +707,7 @@ impl Executor<'_, '_> {
     }
 
     fn exec_map(&mut self, op: Op, args: &[Data]) -> R {
-        let m = self.kernels().matrix(op, &args[0], "the argument of map")?.clone();
+        let m = self.dispatch().matrix(op, &args[0], "the argument of map")?.clone();
         let func = self.func_by_symbol(op)?;
         let loc = self.m.op(op).loc.clone();
         let d = m.dense();
@@ -717,7 +717,7 @@ impl Executor<'_, '_> {
                 let out = self.call(func, vec![Data::Scalar(d.get(r, c))], &loc)?;
                 match out.into_iter().next() {
                     Some(Data::Scalar(s)) => cells.push(s),
-                    _ => return Err(self.kernels().err(op, "the function given to map must return one scalar")),
+                    _ => return Err(self.dispatch().err(op, "the function given to map must return one scalar")),
                 }
             }
         }
@@ -728,7 +728,7 @@ impl Executor<'_, '_> {
             .and_then(Type::value_type)
             .or_else(|| cells.first().map(Scalar::value_type))
             .unwrap_or(m.vt());
-        let out = Dense::from_scalars(vt, m.rows(), m.cols(), &cells).map_err(|msg| self.kernels().err(op, msg))?;
+        let out = Dense::from_scalars(vt, m.rows(), m.cols(), &cells).map_err(|msg| self.dispatch().err(op, msg))?;
         mat(out)
     }
 }

@@ -4,7 +4,7 @@
 //! prints.
 
 use daphne_ir::parse_module;
-use daphne_runtime::engine::{Engine, EngineOptions};
+use daphne_runtime::vectorized::{Engine, EngineOptions};
 use daphne_runtime::exec::{ExecOptions, Executor, Output};
 use std::sync::Arc;
 

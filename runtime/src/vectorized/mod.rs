@@ -14,7 +14,7 @@ mod sink;
 
 use crate::data::Data;
 use crate::exec::ExecError;
-use crate::exec::Kernels;
+use crate::exec::OpDispatch;
 use crate::kernels::ewise::{self, BinOp};
 use crate::matrix::{Dense, Matrix};
 use daphne_ir::vector::{self, Combine, Split};
@@ -165,8 +165,8 @@ pub(crate) struct Plan {
 }
 
 /// Runs a pipeline op on its inputs, vectorized when an engine is given.
-pub(crate) fn run_pipeline(
-    k: Kernels<'_>,
+pub(crate) fn run_vectorized_pipeline(
+    k: OpDispatch<'_>,
     op: Op,
     inputs: Vec<Data>,
     engine: Option<&Engine>,
@@ -188,7 +188,7 @@ pub(crate) fn run_pipeline(
 }
 
 /// Runs the body once, on whole inputs: plain execution of the fused ops.
-fn run_body(k: Kernels<'_>, body: Block, args: Vec<Data>) -> Result<Vec<Data>, ExecError> {
+fn run_body(k: OpDispatch<'_>, body: Block, args: Vec<Data>) -> Result<Vec<Data>, ExecError> {
     let m = k.m;
     let mut env: HashMap<Value, Data> = HashMap::with_capacity(m.block_ops(body).len() + args.len());
     for (a, d) in m.block_args(body).iter().zip(args) {
@@ -323,7 +323,7 @@ unsafe fn place(sink: &dyn BlockSink, c: Combine, r0: usize, r1: usize, d: &Data
 }
 
 fn run_vectorized(
-    k: Kernels<'_>,
+    k: OpDispatch<'_>,
     op: Op,
     body: Block,
     combines: &[Combine],
