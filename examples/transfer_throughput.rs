@@ -8,7 +8,7 @@
 //! Starts `DistributedWorker --num-threads 1 --exit-with-stdin 127.0.0.1:0` (the binary next to
 //! this example's directory, `target/release/DistributedWorker`, or `$DAPHNE_WORKER_BIN`), reads
 //! its banner for the port and then, `--reps` times, does what the coordinator does for one input
-//! (runtime/src/dist/coordinator/transport.rs) with a dense f64 matrix of `--mib` MiB (default 256):
+//! (distributed/src/transport/grpc.rs) with a dense f64 matrix of `--mib` MiB (default 256):
 //!
 //! * **Store**: `wire::encode` the matrix, stream it as `StoreChunk`s of `--chunk-bytes` (default
 //!   4 MiB, the coordinator's default; the first chunk carries the header) and wait for `Stored`.
@@ -38,9 +38,9 @@
 
 use daphne_runtime::data::Data;
 use daphne_runtime::dense::DenseMatrix;
-use daphne_runtime::dist::proto::worker_client::WorkerClient;
-use daphne_runtime::dist::proto::{FreeRequest, PROTOCOL_VERSION, StoreChunk, TransferRequest};
-use daphne_runtime::dist::wire;
+use daphne_distributed::proto::worker_client::WorkerClient;
+use daphne_distributed::proto::{FreeRequest, PROTOCOL_VERSION, StoreChunk, TransferRequest};
+use daphne_distributed::wire;
 use daphne_runtime::matrix::{Dense, Matrix};
 use std::io::BufRead;
 use std::path::PathBuf;
@@ -173,7 +173,7 @@ async fn connect(addr: &str, window: usize) -> Result<WorkerClient<Channel>, Str
 /// the client has taken the last one.
 struct Chunks {
     payload: Arc<Vec<u8>>,
-    meta: Option<daphne_runtime::dist::proto::ObjectMeta>,
+    meta: Option<daphne_distributed::proto::ObjectMeta>,
     chunk: usize,
     next: usize,
     n: usize,

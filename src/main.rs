@@ -16,7 +16,7 @@ use daphne_ir::{PrintOptions, print_module};
 use daphne_passes::CompileOptions;
 use daphne_passes::manager::{Event, run_compile_pipeline};
 use daphne_passes::stages::{self, Stage};
-use daphne_runtime::dist::coordinator::{Coordinator, CoordinatorOptions, parse_worker_list};
+use daphne_distributed::coordinator::{Coordinator, CoordinatorOptions, parse_worker_list};
 use daphne_runtime::vectorized::{DEFAULT_BATCH_BYTES, Engine, EngineOptions};
 use daphne_runtime::exec::{ExecError, ExecOptions, Executor, Output};
 use daphne_runtime::fold::RuntimeFolder;
@@ -263,8 +263,8 @@ fn connect_workers(
     };
     let opts = CoordinatorOptions {
         workers,
-        chunk_bytes: cli.max_distr_chunk_size.unwrap_or(daphne_runtime::dist::coordinator::DEFAULT_CHUNK_BYTES),
-        token: daphne_runtime::dist::auth::token_from_env().or_else(|| config.worker_token.clone()),
+        chunk_bytes: cli.max_distr_chunk_size.unwrap_or(daphne_distributed::coordinator::DEFAULT_CHUNK_BYTES),
+        token: daphne_distributed::auth::token_from_env().or_else(|| config.worker_token.clone()),
         tls_ca,
     };
     Coordinator::connect(&opts).map_err(fail)
@@ -273,7 +273,7 @@ fn connect_workers(
 /// The workers' CA certificate (PEM), read once: `DAPHNE_WORKER_TLS_CA` (when set and not empty)
 /// wins over the configuration's `worker_tls_ca`; neither means plaintext.
 fn worker_tls_ca(config: &config::UserConfig) -> Result<Option<Vec<u8>>, String> {
-    use daphne_runtime::dist::tls::{TLS_CA_ENV, read_ca};
+    use daphne_distributed::tls::{TLS_CA_ENV, read_ca};
     let path = std::env::var(TLS_CA_ENV).ok().filter(|p| !p.is_empty()).or_else(|| config.worker_tls_ca.clone());
     path.map(|p| read_ca(&p)).transpose()
 }
@@ -290,7 +290,8 @@ fn execute(
     let mut err_stream = std::io::stderr();
     let result = {
         let io = Output { out: &mut out, err: &mut err_stream };
-        let mut exec = Executor::new(module, io, &ExecOptions { engine, coordinator, ..ExecOptions::default() });
+        let distributor = coordinator.map(|c| c as Arc<dyn daphne_runtime::distributor::Distributor>);
+        let mut exec = Executor::new(module, io, &ExecOptions { engine, distributor, ..ExecOptions::default() });
         let r = exec.run_main();
         exec.flush();
         r

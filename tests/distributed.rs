@@ -9,7 +9,7 @@ mod common;
 use common::workers::{Workers, client, runtime, start_worker};
 use common::{fixture_args, rel, root, run_daphne_env, wait_bounded};
 use daphne_ir::{Attr, OpKind, parse_module};
-use daphne_runtime::dist::proto::{
+use daphne_distributed::proto::{
     FreeRequest, ObjectMeta, PROTOCOL_VERSION, StoreChunk, Task, TaskInput, TransferRequest, object_meta, task_input,
 };
 use prost::Message;

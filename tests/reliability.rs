@@ -7,7 +7,7 @@ mod common;
 
 use common::workers::{Workers, client, object_count, runtime};
 use common::{root, run_daphne_env, wait_bounded};
-use daphne_runtime::dist::proto::{FreeRequest, PROTOCOL_VERSION};
+use daphne_distributed::proto::{FreeRequest, PROTOCOL_VERSION};
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::mpsc;

@@ -3,7 +3,7 @@
 //! Input layout for the header/payload part: the first byte `n` gives the length of a protobuf
 //! `ObjectMeta` (the next `n` bytes, fewer if the input is shorter), the rest is the payload.
 //! Checks:
-//! * `prost` decoding of `ObjectMeta`, and `daphne_runtime::dist::wire::decode(meta, payload)`,
+//! * `prost` decoding of `ObjectMeta`, and `daphne_distributed::wire::decode(meta, payload)`,
 //!   never panic (errors are fine);
 //! * when `wire::decode` succeeds, `wire::encode` of the result succeeds and decoding that again
 //!   succeeds (the encoder accepts everything the decoder produces);
@@ -12,8 +12,8 @@
 //!   through `daphne_ir::parse_module`.
 #![no_main]
 
-use daphne_runtime::dist::proto::{ObjectMeta, StoreChunk, Task, TransferRequest};
-use daphne_runtime::dist::wire;
+use daphne_distributed::proto::{ObjectMeta, StoreChunk, Task, TransferRequest};
+use daphne_distributed::wire;
 use libfuzzer_sys::fuzz_target;
 use prost::Message;
 

@@ -8,7 +8,7 @@
 pub mod csr;
 pub mod data;
 pub mod dense;
-pub mod dist;
+pub mod distributor;
 pub mod elem;
 pub mod vectorized;
 pub mod exec;

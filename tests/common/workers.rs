@@ -3,8 +3,8 @@
 
 #![allow(dead_code)]
 
-use daphne_runtime::dist::proto::worker_client::WorkerClient;
-use daphne_runtime::dist::proto::{FreeRequest, PROTOCOL_VERSION};
+use daphne_distributed::proto::worker_client::WorkerClient;
+use daphne_distributed::proto::{FreeRequest, PROTOCOL_VERSION};
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;

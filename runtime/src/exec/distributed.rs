@@ -1,18 +1,18 @@
-//! How the executor runs `daphne.distributedPipeline` ops: on the coordinator's workers when there
-//! is a coordinator, else (and when a worker reports an execution error, to reproduce it exactly)
-//! locally on the vectorized engine. Results that only other distributed pipelines read may stay
+//! How the executor runs `daphne.distributedPipeline` ops: through the [`Distributor`] (the
+//! distributed runtime) when there is one, else (and when a worker reports an execution error, to
+//! reproduce it exactly) locally on the vectorized engine. Results that only other distributed pipelines read may stay
 //! on the workers; any other op that reads one fetches it first.
 
 use super::{Env, ExecError, ExecOptions, Executor, Output};
 use crate::data::Data;
-use crate::dist::coordinator::{Coordinator, DistError, Input, Outcome};
+use crate::distributor::{DistError, DistInput, DistOutcome, Distributor};
 use daphne_ir::{Attr, Loc, Module, Op, OpKind, Value, parse_module, verify};
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 /// The executor's distribution state.
 pub(crate) struct DistState {
-    coordinator: Option<Arc<Coordinator>>,
+    distributor: Option<Arc<dyn Distributor>>,
     /// Parsed task modules by their text.
     modules: HashMap<String, Arc<Module>>,
     /// Results of distributed pipelines that only distributed pipelines read.
@@ -20,9 +20,9 @@ pub(crate) struct DistState {
 }
 
 impl DistState {
-    pub(crate) fn new(m: &Module, coordinator: Option<Arc<Coordinator>>) -> DistState {
+    pub(crate) fn new(m: &Module, distributor: Option<Arc<dyn Distributor>>) -> DistState {
         let mut keep_remote = HashSet::new();
-        if coordinator.is_some() {
+        if distributor.is_some() {
             let mut uses: HashMap<Value, (usize, usize)> = HashMap::new();
             m.walk(&mut |op| {
                 let by_pipeline = m.kind(op) == OpKind::DistributedPipeline;
@@ -42,7 +42,7 @@ impl DistState {
                 }
             });
         }
-        DistState { coordinator, modules: HashMap::new(), keep_remote }
+        DistState { distributor, modules: HashMap::new(), keep_remote }
     }
 
     fn module(&mut self, ir: &str) -> Result<Arc<Module>, String> {
@@ -71,21 +71,21 @@ impl Executor<'_, '_> {
             .module(&ir)
             .map_err(|e| self.err(op, format!("internal error: the IR of a distributed pipeline is invalid: {e}")))?;
         let results = m.results(op).to_vec();
-        if let Some(coordinator) = self.dist.coordinator.clone() {
+        if let Some(distributor) = self.dist.distributor.clone() {
             let mut inputs = Vec::with_capacity(m.operands(op).len());
             for v in m.operands(op) {
                 inputs.push(match env.remote.get(v) {
-                    Some(p) => Input::Remote(Arc::clone(p)),
-                    None => Input::Local(self.value(op, *v, env)?),
+                    Some(p) => DistInput::Remote(Arc::clone(p)),
+                    None => DistInput::Local(self.value(op, *v, env)?),
                 });
             }
             let keep: Vec<bool> = results.iter().map(|r| self.dist.keep_remote.contains(r)).collect();
-            match coordinator.run(&module, &ir, inputs, &keep) {
+            match distributor.run(&module, &ir, inputs, &keep) {
                 Ok(outcomes) => {
                     for (i, (v, o)) in results.iter().zip(outcomes).enumerate() {
                         match o {
-                            Outcome::Local(d) => env.insert(*v, self.dispatch().represent(op, i, d)),
-                            Outcome::Remote(p) => {
+                            DistOutcome::Local(d) => env.insert(*v, self.dispatch().represent(op, i, d)),
+                            DistOutcome::Remote(p) => {
                                 env.values.remove(v);
                                 env.remote.insert(*v, p);
                             }
@@ -97,7 +97,7 @@ impl Executor<'_, '_> {
                 Err(DistError::Worker(message)) => return Err(self.err(op, message)),
             }
         }
-        if let Some(c) = &self.dist.coordinator {
+        if let Some(c) = &self.dist.distributor {
             c.note_local_run();
         }
         self.materialize_remote(op, env)?;
@@ -124,12 +124,12 @@ impl Executor<'_, '_> {
                 continue;
             }
             let Some(p) = env.remote.get(v).cloned() else { continue };
-            let coordinator = self
+            let distributor = self
                 .dist
-                .coordinator
+                .distributor
                 .clone()
-                .ok_or_else(|| self.err(op, "internal error: remote data without a coordinator"))?;
-            let d = coordinator.fetch(&p).map_err(|e| match e {
+                .ok_or_else(|| self.err(op, "internal error: remote data without a distributor"))?;
+            let d = distributor.fetch(&p).map_err(|e| match e {
                 DistError::Worker(message) => self.err(op, message),
                 DistError::Execution => self.err(op, "internal error: fetching remote data failed"),
             })?;

@@ -46,9 +46,9 @@ pub struct ExecOptions {
     /// The vectorized engine that runs `daphne.vectorizedPipeline` ops on many threads; without
     /// one, a pipeline's body runs once over its whole inputs.
     pub engine: Option<std::sync::Arc<crate::vectorized::Engine>>,
-    /// The coordinator that runs `daphne.distributedPipeline` ops on workers; without one, they
-    /// run locally on the engine.
-    pub coordinator: Option<std::sync::Arc<crate::dist::coordinator::Coordinator>>,
+    /// What runs `daphne.distributedPipeline` ops on workers (the distributed runtime's
+    /// coordinator); without one, they run locally on the engine.
+    pub distributor: Option<std::sync::Arc<dyn crate::distributor::Distributor>>,
 }
 
 /// Where `print` writes.
@@ -72,7 +72,7 @@ pub struct Executor<'a, 'o> {
 #[derive(Default)]
 pub(crate) struct Env {
     values: HashMap<Value, Data>,
-    remote: HashMap<Value, std::sync::Arc<crate::dist::coordinator::Partitioned>>,
+    remote: HashMap<Value, std::sync::Arc<dyn crate::distributor::RemoteMatrix>>,
 }
 
 impl Env {
@@ -95,7 +95,7 @@ impl<'a, 'o> Executor<'a, 'o> {
     pub fn new(m: &'a Module, io: Output<'o>, opts: &ExecOptions) -> Executor<'a, 'o> {
         let funcs = m.funcs().into_iter().filter_map(|f| m.func_name(f).map(|n| (n.to_string(), f))).collect();
         let max_depth = if opts.max_call_depth == 0 { 2000 } else { opts.max_call_depth };
-        let dist = distributed::DistState::new(m, opts.coordinator.clone());
+        let dist = distributed::DistState::new(m, opts.distributor.clone());
         Executor { m, io, funcs, depth: 0, max_depth, engine: opts.engine.clone(), dist }
     }
 

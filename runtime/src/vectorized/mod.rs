@@ -288,7 +288,7 @@ fn fits(results: &[Data], combines: &[Combine], batch_rows: usize) -> bool {
 }
 
 /// Reduces two partial results of a reduction output.
-pub(crate) fn reduce(a: Data, b: &Data, c: Combine) -> Result<Data, String> {
+pub fn reduce(a: Data, b: &Data, c: Combine) -> Result<Data, String> {
     let op = match c {
         Combine::Add => BinOp::Add,
         Combine::Min => BinOp::Min,

@@ -1,13 +1,13 @@
 //! Stacking the row and column blocks of the partitions, in partition order (reductions use the
 //! local engine's `reduce`).
 
-use crate::dense::DenseMatrix;
-use crate::matrix::{Dense, DenseElem};
-use crate::with_dense;
+use daphne_runtime::dense::DenseMatrix;
+use daphne_runtime::matrix::{Dense, DenseElem};
+use daphne_runtime::with_dense;
 use std::borrow::Cow;
 
 /// Stacks blocks vertically (`cols` false) or side by side, in order, in the first block's type.
-pub(super) fn stack(blocks: &[Dense], cols: bool) -> Result<Dense, String> {
+pub fn stack(blocks: &[Dense], cols: bool) -> Result<Dense, String> {
     let first = blocks.first().ok_or("nothing to stack")?;
     let vt = first.vt();
     let cast: Vec<Cow<'_, Dense>> = blocks

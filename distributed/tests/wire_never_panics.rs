@@ -3,8 +3,8 @@
 //! decode or fail cleanly, and every object it accepts encodes and decodes to the same object.
 
 use daphne_runtime::data::Data;
-use daphne_runtime::dist::proto::{ObjectMeta, StoreChunk, Task, TransferRequest, object_meta};
-use daphne_runtime::dist::wire::{decode, encode};
+use daphne_distributed::proto::{ObjectMeta, StoreChunk, Task, TransferRequest, object_meta};
+use daphne_distributed::wire::{decode, encode};
 use proptest::prelude::*;
 use prost::Message;
 

@@ -4,14 +4,14 @@
 //! for CSR the row offsets and column indices (`u64`) and then the values, for frames each column
 //! in turn. Decoding checks every size against the header, since bytes come from the network.
 
-use super::proto::{self, ObjectMeta, object_meta::Kind};
-use crate::csr::CsrMatrix;
-use crate::data::Data;
-use crate::dense::DenseMatrix;
-use crate::elem::Scalar;
-use crate::frame::Frame;
-use crate::matrix::{Csr, CsrElem, Dense, DenseElem, Matrix};
-use crate::{with_csr, with_dense};
+use crate::proto::{self, ObjectMeta, object_meta::Kind};
+use daphne_runtime::csr::CsrMatrix;
+use daphne_runtime::data::Data;
+use daphne_runtime::dense::DenseMatrix;
+use daphne_runtime::elem::Scalar;
+use daphne_runtime::frame::Frame;
+use daphne_runtime::matrix::{Csr, CsrElem, Dense, DenseElem, Matrix};
+use daphne_runtime::{with_csr, with_dense};
 use daphne_ir::ValueType;
 
 /// Cell encoding of one element type.
@@ -104,7 +104,7 @@ impl WireElem for String {
     }
 }
 
-fn put_dense<T: WireElem + crate::elem::Elem>(m: &DenseMatrix<T>, out: &mut Vec<u8>) {
+fn put_dense<T: WireElem + daphne_runtime::elem::Elem>(m: &DenseMatrix<T>, out: &mut Vec<u8>) {
     match m.as_slice() {
         Some(cells) => T::put_all(cells, out),
         None => {
@@ -238,7 +238,7 @@ pub fn decode(meta: &ObjectMeta, payload: &[u8]) -> Result<Data, String> {
     let d = match Kind::try_from(meta.kind).unwrap_or(Kind::Unspecified) {
         Kind::Dense => {
             let [vt] = meta.value_types.as_slice() else { return Err("a matrix has one value type".into()) };
-            let d = crate::with_vt!(vt_of(vt)?, T => take_dense::<T>(rows, cols, &mut bytes)?);
+            let d = daphne_runtime::with_vt!(vt_of(vt)?, T => take_dense::<T>(rows, cols, &mut bytes)?);
             Data::Matrix(Matrix::Dense(d))
         }
         Kind::Csr => {
@@ -264,7 +264,7 @@ pub fn decode(meta: &ObjectMeta, payload: &[u8]) -> Result<Data, String> {
             }
             let mut columns = Vec::with_capacity(cols);
             for vt in &meta.value_types {
-                columns.push(crate::with_vt!(vt_of(vt)?, T => take_dense::<T>(rows, 1, &mut bytes)?));
+                columns.push(daphne_runtime::with_vt!(vt_of(vt)?, T => take_dense::<T>(rows, 1, &mut bytes)?));
             }
             let f = if cols == 0 { Frame::empty(rows) } else { Frame::new(columns, meta.labels.clone())? };
             Data::Frame(f)

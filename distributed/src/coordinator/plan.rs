@@ -3,7 +3,7 @@
 //! for the first n%W; never more partitions than rows).
 
 use super::Input;
-use crate::data::Data;
+use daphne_runtime::data::Data;
 use daphne_ir::vector::{self, Split};
 use daphne_ir::{Block, Module};
 

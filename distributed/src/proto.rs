@@ -4,5 +4,4 @@
 
 tonic::include_proto!("daphne.v1");
 
-/// The protocol version this build speaks; every request carries it.
-pub const PROTOCOL_VERSION: u32 = 1;
+pub use crate::protocol::PROTOCOL_VERSION;

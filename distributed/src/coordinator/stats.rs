@@ -1,0 +1,87 @@
+//! What a coordinator did, counted as it happens and summed up for `--dist-stats`.
+
+use super::Coordinator;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// The running counts.
+#[derive(Default)]
+pub(super) struct Counters {
+    pub pipelines: AtomicU64,
+    pub local: AtomicU64,
+    pub stored: AtomicU64,
+    pub stored_bytes: AtomicU64,
+    pub reused: AtomicU64,
+    pub fetched: AtomicU64,
+    pub fetched_bytes: AtomicU64,
+    pub kept: AtomicU64,
+    pub lost: AtomicU64,
+    pub recomputed: AtomicU64,
+}
+
+impl Counters {
+    pub fn add(counter: &AtomicU64, n: u64) {
+        counter.fetch_add(n, Ordering::Relaxed);
+    }
+}
+
+/// A summary of what a coordinator did.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct DistStats {
+    /// Pipelines that ran on the workers.
+    pub pipelines: u64,
+    /// Pipelines that ran on the coordinator instead (inputs that cannot be cut by rows, or to
+    /// reproduce a worker's execution error exactly).
+    pub local: u64,
+    /// Objects sent to workers, and their payload bytes.
+    pub stored: u64,
+    pub stored_bytes: u64,
+    /// Inputs a worker already held and that were not sent again.
+    pub reused: u64,
+    /// Objects fetched from workers, and their payload bytes.
+    pub fetched: u64,
+    pub fetched_bytes: u64,
+    /// Row-combined results left on the workers for the next pipeline.
+    pub kept: u64,
+    /// Workers lost during the run, and partitions computed again because of them.
+    pub lost: u64,
+    pub recomputed: u64,
+}
+
+impl std::fmt::Display for DistStats {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} pipelines on workers, {} on the coordinator; sent {} objects ({} bytes), reused {}; fetched {} objects ({} bytes); kept {} results on the workers; {} workers lost, {} partitions recomputed",
+            self.pipelines,
+            self.local,
+            self.stored,
+            self.stored_bytes,
+            self.reused,
+            self.fetched,
+            self.fetched_bytes,
+            self.kept,
+            self.lost,
+            self.recomputed
+        )
+    }
+}
+
+impl Coordinator {
+    /// What this coordinator did so far.
+    pub fn stats(&self) -> DistStats {
+        let c = &self.stats;
+        let g = |a: &AtomicU64| a.load(Ordering::Relaxed);
+        DistStats {
+            pipelines: g(&c.pipelines),
+            local: g(&c.local),
+            stored: g(&c.stored),
+            stored_bytes: g(&c.stored_bytes),
+            reused: g(&c.reused),
+            fetched: g(&c.fetched),
+            fetched_bytes: g(&c.fetched_bytes),
+            kept: g(&c.kept),
+            lost: g(&c.lost),
+            recomputed: g(&c.recomputed),
+        }
+    }
+}

@@ -1,0 +1,65 @@
+//! The seam between the executor and a distributed runtime: the executor runs a
+//! `daphne.distributedPipeline` op through a [`Distributor`], which this crate only defines. The
+//! `daphne-distributed` crate implements it (its coordinator), and the `daphne` CLI hands one to the
+//! executor ([`crate::exec::ExecOptions::distributor`]), so the runtime never depends on the network
+//! stack (design.md, section 10.1: the lower layer owns the seam).
+
+use crate::data::Data;
+use daphne_ir::Module;
+use std::any::Any;
+use std::sync::Arc;
+
+/// A matrix whose row blocks live on the workers. Only the distributor that made it knows what it
+/// holds; the executor keeps it as an opaque handle, passes it to later distributed pipelines and
+/// asks for its rows ([`Distributor::fetch`]) when any other op reads it. Dropping the last handle
+/// lets the distributor free the blocks.
+pub trait RemoteMatrix: Send + Sync {
+    /// Rows of the whole matrix.
+    fn rows(&self) -> usize;
+    /// The handle as `Any`, so its distributor can recover its own type.
+    fn into_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync>;
+}
+
+/// An input of a distributed pipeline.
+#[derive(Clone)]
+pub enum DistInput {
+    Local(Data),
+    Remote(Arc<dyn RemoteMatrix>),
+}
+
+/// An output of a distributed pipeline.
+pub enum DistOutcome {
+    Local(Data),
+    Remote(Arc<dyn RemoteMatrix>),
+}
+
+/// Why a distributed pipeline did not produce results.
+#[derive(Debug)]
+pub enum DistError {
+    /// The pipeline failed on a worker the way it fails locally (an execution error in a kernel),
+    /// or its inputs do not fit its row structure: running it locally gives the exact result or
+    /// error of a local run.
+    Execution,
+    /// The workers cannot run it (all lost, a refused token, a protocol error, out of memory).
+    Worker(String),
+}
+
+/// What the executor asks of a distributed runtime.
+pub trait Distributor: Send + Sync {
+    /// Runs a distributed pipeline: `task` is the parsed module of its `ir` text (a `@dist`
+    /// function around one vectorized pipeline). Outputs whose `keep_remote` entry is set may stay
+    /// on the workers ([`DistOutcome::Remote`]).
+    fn run(
+        &self,
+        task: &Module,
+        ir: &str,
+        inputs: Vec<DistInput>,
+        keep_remote: &[bool],
+    ) -> Result<Vec<DistOutcome>, DistError>;
+
+    /// The rows of a matrix held by the workers, stacked in order.
+    fn fetch(&self, remote: &Arc<dyn RemoteMatrix>) -> Result<Data, DistError>;
+
+    /// Counts a distributed pipeline that ran on the coordinator instead (for statistics).
+    fn note_local_run(&self);
+}

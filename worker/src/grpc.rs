@@ -1,0 +1,177 @@
+//! The worker's gRPC handlers and server: each handler decodes and validates a request, then
+//! hands the work to the transport-free [`WorkerCore`] on a blocking thread (compute never runs
+//! on the async runtime's threads) and turns its refusals into gRPC statuses. Every malformed
+//! request gets an error status; the worker keeps serving.
+
+use crate::core::{WorkerCore, check_version};
+use daphne_distributed::auth::CheckToken;
+use daphne_distributed::proto::worker_server::{Worker, WorkerServer};
+use daphne_distributed::proto::{Computed, DataChunk, FreeRequest, Freed, StoreChunk, Stored, Task, TransferRequest};
+use daphne_distributed::protocol::{DEFAULT_CHUNK_BYTES, MAX_MESSAGE_BYTES, WINDOW_BYTES};
+use daphne_distributed::source_chain;
+use daphne_distributed::transport::{CallError, Code};
+use daphne_distributed::wire;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio_stream::Stream;
+use tonic::transport::ServerTlsConfig;
+use tonic::{Request, Response, Status, Streaming};
+
+/// The gRPC face of a worker core.
+#[derive(Clone)]
+pub struct GrpcWorker {
+    core: Arc<WorkerCore>,
+}
+
+impl GrpcWorker {
+    pub fn new(core: Arc<WorkerCore>) -> GrpcWorker {
+        GrpcWorker { core }
+    }
+}
+
+/// A core refusal as a gRPC status.
+fn status(e: CallError) -> Status {
+    use tonic::Code as G;
+    let code = match e.code {
+        Code::InvalidArgument => G::InvalidArgument,
+        Code::NotFound => G::NotFound,
+        Code::FailedPrecondition => G::FailedPrecondition,
+        Code::Aborted => G::Aborted,
+        Code::ResourceExhausted => G::ResourceExhausted,
+        Code::Unauthenticated => G::Unauthenticated,
+        Code::PermissionDenied => G::PermissionDenied,
+        Code::AlreadyExists => G::AlreadyExists,
+        Code::OutOfRange => G::OutOfRange,
+        Code::Unimplemented => G::Unimplemented,
+        Code::Unavailable => G::Unavailable,
+        Code::DeadlineExceeded => G::DeadlineExceeded,
+        Code::Cancelled => G::Cancelled,
+        Code::DataLoss => G::DataLoss,
+        Code::Internal => G::Internal,
+        Code::Unknown => G::Unknown,
+    };
+    Status::new(code, e.message)
+}
+
+/// Runs blocking core work off the async threads; a panic becomes an internal error status.
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T, CallError> + Send + 'static) -> Result<T, Status> {
+    tokio::task::spawn_blocking(f).await.map_err(|e| Status::internal(format!("the worker failed: {e}")))?.map_err(status)
+}
+
+type ChunkStream = Pin<Box<dyn Stream<Item = Result<DataChunk, Status>> + Send>>;
+
+#[tonic::async_trait]
+impl Worker for GrpcWorker {
+    async fn store(&self, request: Request<Streaming<StoreChunk>>) -> Result<Response<Stored>, Status> {
+        let mut stream = request.into_inner();
+        let first = stream.message().await?.ok_or_else(|| Status::invalid_argument("an empty store stream"))?;
+        check_version(first.version).map_err(status)?;
+        let meta = first.meta.ok_or_else(|| Status::invalid_argument("the first chunk carries no header"))?;
+        let expected = self.core.admit_store(first.session, &meta).map_err(status)?;
+        let mut payload = Vec::with_capacity(expected.min(first.data.len().max(1) << 10));
+        payload.extend_from_slice(&first.data);
+        while let Some(chunk) = stream.message().await? {
+            if chunk.version != first.version || chunk.session != first.session {
+                return Err(Status::invalid_argument("chunks of one object must share version and session"));
+            }
+            if payload.len() + chunk.data.len() > expected {
+                return Err(Status::invalid_argument(format!("more than the announced {expected} payload bytes")));
+            }
+            payload.extend_from_slice(&chunk.data);
+        }
+        let (core, session) = (Arc::clone(&self.core), first.session);
+        let id = blocking(move || core.store(session, &meta, &payload)).await?;
+        Ok(Response::new(Stored { id }))
+    }
+
+    async fn compute(&self, request: Request<Task>) -> Result<Response<Computed>, Status> {
+        let task = request.into_inner();
+        let core = Arc::clone(&self.core);
+        Ok(Response::new(blocking(move || core.compute(&task)).await?))
+    }
+
+    type TransferStream = ChunkStream;
+
+    async fn transfer(&self, request: Request<TransferRequest>) -> Result<Response<ChunkStream>, Status> {
+        let req = request.into_inner();
+        check_version(req.version).map_err(status)?;
+        let chunk = match usize::try_from(req.chunk_bytes) {
+            Ok(0) | Err(_) => DEFAULT_CHUNK_BYTES,
+            Ok(n) => n,
+        };
+        let core = Arc::clone(&self.core);
+        let (meta, payload) = blocking(move || core.transfer(req.session, req.id)).await?;
+        let (tx, rx) = tokio::sync::mpsc::channel(4);
+        tokio::spawn(async move {
+            let mut meta = Some(meta);
+            for part in wire::chunks(&payload, chunk) {
+                let msg = DataChunk { meta: meta.take(), data: part.to_vec() };
+                if tx.send(Ok(msg)).await.is_err() {
+                    return;
+                }
+            }
+        });
+        Ok(Response::new(Box::pin(tokio_stream::wrappers::ReceiverStream::new(rx))))
+    }
+
+    async fn free_mem(&self, request: Request<FreeRequest>) -> Result<Response<Freed>, Status> {
+        let req = request.into_inner();
+        check_version(req.version).map_err(status)?;
+        let remaining = self.core.free(req.session, &req.ids, req.all).map_err(status)?;
+        Ok(Response::new(Freed { remaining }))
+    }
+}
+
+/// How a gRPC worker serves.
+pub struct ServeOptions {
+    pub addr: SocketAddr,
+    /// The address as the user gave it (printed unless the port was 0).
+    pub shown: String,
+    pub check: CheckToken,
+    pub tls: Option<ServerTlsConfig>,
+    /// Completes when the worker should stop.
+    pub shutdown: Pin<Box<dyn std::future::Future<Output = ()> + Send>>,
+}
+
+/// Listens, prints ``Started Distributed Worker on `IP:PORT` `` and serves until shutdown.
+/// Sessions whose coordinator went away are freed in the background, and freed memory goes back
+/// to the system (so a worker's footprint returns to its idle level between scripts).
+pub async fn serve(core: Arc<WorkerCore>, opts: ServeOptions) -> Result<(), String> {
+    let mut builder = tonic::transport::Server::builder();
+    if let Some(config) = opts.tls {
+        builder = builder
+            .tls_config(config)
+            .map_err(|e| format!("the TLS certificate or key is invalid: {}", source_chain(&e)))?;
+    }
+    let shown = &opts.shown;
+    let listener =
+        tokio::net::TcpListener::bind(opts.addr).await.map_err(|e| format!("cannot listen on `{shown}`: {e}"))?;
+    let bound = listener.local_addr().map_err(|e| format!("cannot listen on `{shown}`: {e}"))?;
+    let shown = if opts.addr.port() == 0 { bound.to_string() } else { shown.to_string() };
+    let expiring = Arc::clone(&core);
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(1));
+        loop {
+            tick.tick().await;
+            expiring.expire_sessions();
+            crate::memory::release_free_memory();
+        }
+    });
+    let server = WorkerServer::new(GrpcWorker::new(core))
+        .max_decoding_message_size(MAX_MESSAGE_BYTES)
+        .max_encoding_message_size(MAX_MESSAGE_BYTES);
+    let server = tonic::service::interceptor::InterceptedService::new(server, opts.check);
+    println!("Started Distributed Worker on `{shown}`");
+    use std::io::Write;
+    let _ = std::io::stdout().flush();
+    let incoming = tonic::transport::server::TcpIncoming::from(listener);
+    builder
+        .initial_stream_window_size(Some(WINDOW_BYTES))
+        .initial_connection_window_size(Some(2 * WINDOW_BYTES))
+        .add_service(server)
+        .serve_with_incoming_shutdown(incoming, opts.shutdown)
+        .await
+        .map_err(|e| format!("the server failed: {e}"))
+}
