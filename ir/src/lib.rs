@@ -11,6 +11,7 @@
 pub mod attr;
 pub mod copy;
 pub mod diag;
+pub mod escape;
 pub mod fold;
 pub mod infer;
 pub mod loc;

@@ -416,7 +416,7 @@ impl fmt::Display for Type {
                             if i > 0 {
                                 f.write_str(", ")?;
                             }
-                            crate::attr::write_escaped_str(f, l)?;
+                            crate::escape::write_escaped_str(f, l)?;
                         }
                         f.write_str("]")?;
                     }
