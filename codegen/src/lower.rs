@@ -223,7 +223,7 @@ fn analyse(m: &Module, body: Block, args: &[ArgKind]) -> Result<(HashMap<Value, 
                 let Some(daphne_ir::Attr::Const(c)) = m.attr(op, "value") else {
                     return Err("a constant without value".into());
                 };
-                let vt = crate::storage_vt(c.value_type());
+                let vt = c.value_type().storage_vt();
                 if !supported_vt(vt) {
                     return Err(format!("constants of value type {} are not generated", c.value_type().ir_name()));
                 }
@@ -362,7 +362,7 @@ fn is_comparison(kind: OpKind) -> bool {
 /// The type a binary op computes in (the kernels' rule): the result type, except comparisons,
 /// which compare in the most general operand type.
 fn compute_vt(kind: OpKind, a: ValueType, b: ValueType, res: ValueType) -> ValueType {
-    if is_comparison(kind) { crate::storage_vt(a.most_general(b)) } else { res }
+    if is_comparison(kind) { a.most_general(b).storage_vt() } else { res }
 }
 
 fn binary_supported(kind: OpKind, cvt: ValueType) -> Result<(), String> {
@@ -448,7 +448,7 @@ fn float_bits_literal(c: &Const) -> Option<(ValueType, String)> {
 impl Gen<'_> {
     /// `x` (of `from`, width `w`) converted to `to` the way the kernels convert.
     fn convert(&mut self, x: &str, from: ValueType, to: ValueType, w: usize) -> String {
-        let (from, to) = (crate::storage_vt(from), crate::storage_vt(to));
+        let (from, to) = (from.storage_vt(), to.storage_vt());
         if from == to {
             return x.to_string();
         }

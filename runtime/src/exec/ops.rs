@@ -8,7 +8,7 @@ use crate::frame::Frame;
 use crate::kernels::agg::{self, AggOp};
 use crate::kernels::ewise::{self, BinOp, UnOp};
 use crate::kernels::{datagen, index, io, linalg, preprocess, reorg, structure};
-use crate::matrix::{Csr, Dense, Matrix, storage_vt};
+use crate::matrix::{Csr, Dense, Matrix};
 use crate::with_vt;
 use daphne_ir::Module;
 use daphne_ir::{Attr, Op, OpKind, Repr, Type, ValueType};
@@ -53,7 +53,7 @@ pub(crate) fn cast_kernel(target: &Type, arg: &Data) -> Result<Data, String> {
             Data::Matrix(Matrix::Dense(Dense::filled(vt, 1, 1, s)?))
         }
         (Type::Matrix(mt), Data::Matrix(m)) => match mt.vt {
-            Some(vt) if storage_vt(vt) != m.vt() => Data::Matrix(Matrix::Dense(m.dense().cast(vt)?)),
+            Some(vt) if vt.storage_vt() != m.vt() => Data::Matrix(Matrix::Dense(m.dense().cast(vt)?)),
             _ => Data::Matrix(m.clone()),
         },
         (Type::Matrix(mt), Data::Frame(f)) => {

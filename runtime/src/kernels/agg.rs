@@ -252,7 +252,7 @@ fn agg_typed<T: Num, R: Num + DenseElem>(op: AggOp, axis: Axis, m: &DenseMatrix<
 pub fn aggregate(op: AggOp, axis: Axis, m: &Matrix, res_vt: ValueType) -> Result<crate::Data, String> {
     let d = m.dense();
     let out = with_num_dense!(&*d, t => {
-        with_num_vt!(crate::matrix::storage_vt(res_vt), R => agg_typed::<_, R>(op, axis, t)?,
+        with_num_vt!(res_vt.storage_vt(), R => agg_typed::<_, R>(op, axis, t)?,
                      str => return Err("aggregations are not supported on strings".into()))
     }, _s => return Err("aggregations are not supported on strings".into()));
     if axis == Axis::All {
@@ -309,7 +309,7 @@ pub fn grouped(op: AggOp, m: &Matrix, groups: &Matrix, num_groups: usize, res_vt
     let ids = g.to_vec();
     let d = m.dense();
     with_num_dense!(&*d, t => {
-        with_num_vt!(crate::matrix::storage_vt(res_vt), R => grouped_typed::<_, R>(op, t, &ids, num_groups),
+        with_num_vt!(res_vt.storage_vt(), R => grouped_typed::<_, R>(op, t, &ids, num_groups),
                      str => Err("grouped aggregations are not supported on strings".into()))
     }, _s => Err("grouped aggregations are not supported on strings".into()))
 }

@@ -110,7 +110,7 @@ pub fn rand(
     seed: i64,
     vt: ValueType,
 ) -> Result<Dense, String> {
-    with_num_vt!(crate::matrix::storage_vt(vt), T => {
+    with_num_vt!(vt.storage_vt(), T => {
         let (a, b) = (T::from_scalar(min)?, T::from_scalar(max)?);
         rand_typed::<T>(rows, cols, a, b, sparsity, seed)
     }, str => Err("rand: the value type must be numeric".to_string()))
@@ -201,7 +201,7 @@ pub fn rand_csr(
     seed: i64,
     vt: ValueType,
 ) -> Result<Csr, String> {
-    match crate::matrix::storage_vt(vt) {
+    match vt.storage_vt() {
         ValueType::F64 => {
             rand_csr_typed::<f64>(rows, cols, f64::from_scalar(min)?, f64::from_scalar(max)?, sparsity, seed)
         }
@@ -267,7 +267,7 @@ fn seq_typed<T: Num + DenseElem>(start: T, end: T, inc: T) -> Result<Dense, Stri
 
 /// `seq(from, to, inc)`: a column from `from` towards `to` (inclusive) in steps of `inc`.
 pub fn seq(from: &Scalar, to: &Scalar, inc: &Scalar, vt: ValueType) -> Result<Dense, String> {
-    with_num_vt!(crate::matrix::storage_vt(vt), T => {
+    with_num_vt!(vt.storage_vt(), T => {
         seq_typed::<T>(T::from_scalar(from)?, T::from_scalar(to)?, T::from_scalar(inc)?)
     }, str => Err("seq: the value type must be numeric".to_string()))
 }
@@ -320,7 +320,7 @@ fn sample_typed<T: Num + DenseElem>(range: T, size: i64, with_replacement: bool,
 
 /// `sample(range, size, withReplacement, seed)`: `size` values from `[0, range)`.
 pub fn sample(range: &Scalar, size: i64, with_replacement: bool, seed: i64, vt: ValueType) -> Result<Dense, String> {
-    with_num_vt!(crate::matrix::storage_vt(vt), T => {
+    with_num_vt!(vt.storage_vt(), T => {
         sample_typed::<T>(T::from_scalar(range)?, size, with_replacement, seed)
     }, str => Err("sample: the value type must be numeric".to_string()))
 }
@@ -338,7 +338,7 @@ pub fn diag_matrix(v: &Dense) -> Result<Dense, String> {
 
 /// An identity-like helper used by tests and other kernels: a matrix from scalars of one type.
 pub fn from_scalars(vt: ValueType, rows: usize, cols: usize, cells: &[Scalar]) -> Result<Dense, String> {
-    with_vt!(crate::matrix::storage_vt(vt), T => {
+    with_vt!(vt.storage_vt(), T => {
         let v = cells.iter().map(T::from_scalar).collect::<Result<Vec<T>, String>>()?;
         Ok(T::wrap(DenseMatrix::from_vec(rows, cols, v)))
     })

@@ -402,7 +402,7 @@ pub fn binary(op: BinOp, lhs: &Data, rhs: &Data, res_vt: ValueType) -> Result<Da
     let (Some(lvt), Some(rvt)) = (lhs.value_type(), rhs.value_type()) else {
         return Err(format!("elementwise `{}` is not supported on a {} and a {}", op.name(), lhs.kind(), rhs.kind()));
     };
-    let cvt = crate::matrix::storage_vt(compute_vt(op, lvt, rvt, res_vt));
+    let cvt = compute_vt(op, lvt, rvt, res_vt).storage_vt();
     let (l, r) = (operand(lhs, cvt)?, operand(rhs, cvt)?);
     let both_scalar = matches!((&l, &r), (Operand::Sca(_), Operand::Sca(_)));
     let dense = if cvt == ValueType::Str {
@@ -412,7 +412,7 @@ pub fn binary(op: BinOp, lhs: &Data, rhs: &Data, res_vt: ValueType) -> Result<Da
             T::wrap(num_binary::<T>(op, num_side::<T>(&l)?, num_side::<T>(&r)?)?)
         }, str => unreachable!("strings are handled above"))
     };
-    let dense = if dense.vt() == crate::matrix::storage_vt(res_vt) { dense } else { dense.cast(res_vt)? };
+    let dense = if dense.vt() == res_vt.storage_vt() { dense } else { dense.cast(res_vt)? };
     if both_scalar {
         let mut s = dense.get(0, 0);
         if res_vt == ValueType::Index {

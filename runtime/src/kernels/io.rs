@@ -26,7 +26,7 @@ use crate::csr::CsrMatrix;
 use crate::dense::DenseMatrix;
 use crate::elem::Elem;
 use crate::frame::Frame;
-use crate::matrix::{CsrElem, Dense, Matrix, convert_num, storage_vt};
+use crate::matrix::{CsrElem, Dense, Matrix, convert_num};
 use crate::with_dense;
 use daphne_ir::ValueType;
 use serde_json::Value;
@@ -400,7 +400,7 @@ enum Cells {
 
 impl Cells {
     fn new(vt: ValueType, cap: usize) -> Result<Cells, String> {
-        Ok(match storage_vt(vt) {
+        Ok(match vt.storage_vt() {
             ValueType::F64 => Cells::F64(Vec::with_capacity(cap)),
             ValueType::F32 => Cells::F32(Vec::with_capacity(cap)),
             ValueType::SI64 => Cells::SI64(Vec::with_capacity(cap)),
@@ -865,7 +865,7 @@ pub fn read_mtx(path: &str, sparse: bool) -> Result<Matrix, String> {
         None if matches!(mm.values, MmValues::Integer(_)) => ValueType::SI64,
         None => ValueType::F64,
     };
-    match storage_vt(vt) {
+    match vt.storage_vt() {
         ValueType::F64 => mm_build::<f64>(&mm, sparse),
         ValueType::F32 => mm_build::<f32>(&mm, sparse),
         ValueType::SI64 => mm_build::<i64>(&mm, sparse),

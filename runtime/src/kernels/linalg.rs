@@ -8,7 +8,7 @@
 
 use crate::dense::DenseMatrix;
 use crate::elem::Num;
-use crate::matrix::{Dense, DenseElem, storage_vt};
+use crate::matrix::{Dense, DenseElem};
 use daphne_ir::ValueType;
 use faer::diag::Diag;
 use faer::dyn_stack::{MemBuffer, MemStack};
@@ -81,7 +81,7 @@ pub fn matmul(a: &Dense, b: &Dense, transa: bool, transb: bool, res_vt: ValueTyp
         ));
     }
     reject_strings("matrix multiplication", &[a, b], res_vt)?;
-    matmul_checked(a, b, transa, transb, storage_vt(res_vt), m, n)
+    matmul_checked(a, b, transa, transb, res_vt.storage_vt(), m, n)
 }
 
 /// `matmul` after the shape and type checks; `vt` is a storage value type.
@@ -196,7 +196,7 @@ fn loop_matmul<T: Num>(
 /// mirrored onto the other.
 pub fn syrk(a: &Dense, res_vt: ValueType) -> Result<Dense, String> {
     reject_strings("syrk", &[a], res_vt)?;
-    let vt = storage_vt(res_vt);
+    let vt = res_vt.storage_vt();
     match vt {
         ValueType::F64 => Ok(Dense::F64(faer_syrk(&typed(a)?))),
         ValueType::F32 => Ok(Dense::F32(faer_syrk(&typed(a)?))),
@@ -266,7 +266,7 @@ pub fn gemv(a: &Dense, x: &Dense, res_vt: ValueType) -> Result<Dense, String> {
         ));
     }
     reject_strings("gemv", &[a, x], res_vt)?;
-    matmul_checked(a, x, true, false, storage_vt(res_vt), a.cols(), 1)
+    matmul_checked(a, x, true, false, res_vt.storage_vt(), a.cols(), 1)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -281,7 +281,7 @@ pub fn gemv(a: &Dense, x: &Dense, res_vt: ValueType) -> Result<Dense, String> {
 /// singular as well. Non-finite values in `b` propagate into the result.
 pub fn solve(a: &Dense, b: &Dense, res_vt: ValueType) -> Result<Dense, String> {
     reject_strings("solve", &[a, b], res_vt)?;
-    match storage_vt(res_vt) {
+    match res_vt.storage_vt() {
         ValueType::F64 => Ok(Dense::F64(solve_typed(&typed(a)?, &typed(b)?)?)),
         ValueType::F32 => Ok(Dense::F32(solve_typed(&typed(a)?, &typed(b)?)?)),
         other => Err(format!("solve supports only f32 and f64 (the result value type is {other})")),

@@ -49,7 +49,7 @@ pub fn ctable(lhs: &Dense, rhs: &Dense, weight: &Scalar, rows: i64, cols: i64, v
     let derive_cols = cols < 0;
     let nr = if derive_rows { ys.iter().max().map_or(0, |m| m + 1) } else { rows } as usize;
     let nc = if derive_cols { xs.iter().max().map_or(0, |m| m + 1) } else { cols } as usize;
-    with_num_vt!(crate::matrix::storage_vt(vt), T => {
+    with_num_vt!(vt.storage_vt(), T => {
         let w = T::from_scalar(weight)?;
         let mut v = vec![T::zero(); nr * nc];
         for (y, x) in ys.iter().zip(&xs) {
