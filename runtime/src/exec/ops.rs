@@ -5,12 +5,13 @@ use super::{Env, ExecError, Executor};
 use crate::data::Data;
 use crate::elem::{Elem, Scalar, cpp_name, scalar_to_cpp};
 use crate::frame::Frame;
-use crate::kernels::agg::{self, AggOp};
-use crate::kernels::ewise::{self, BinOp, UnOp};
+use crate::kernels::agg;
+use crate::kernels::ewise;
 use crate::kernels::{datagen, index, io, linalg, preprocess, reorg, structure};
 use crate::matrix::{Csr, Dense, Matrix};
 use crate::with_vt;
 use daphne_ir::Module;
+use daphne_ir::ops::{BinaryFn, Family};
 use daphne_ir::{Attr, Op, OpKind, Repr, Type, ValueType};
 
 type R = Result<Vec<Data>, ExecError>;
@@ -88,41 +89,23 @@ pub(crate) fn cast_kernel(target: &Type, arg: &Data) -> Result<Data, String> {
 /// The elementwise ops (binary, outer, unary) with result value type `vt`; `None` if `kind` is
 /// not one of them. Also what constant folding evaluates them with.
 pub(crate) fn ewise_kernel(kind: OpKind, args: &[Data], vt: ValueType) -> Option<Result<Data, String>> {
-    if let Some(bin) = BinOp::from_kind(kind) {
-        let [lhs, rhs] = args else {
-            return Some(Err(format!("`{}` needs two operands", kind.name())));
-        };
-        let outer = matches!(
-            kind,
-            OpKind::OuterAdd
-                | OpKind::OuterSub
-                | OpKind::OuterMul
-                | OpKind::OuterDiv
-                | OpKind::OuterPow
-                | OpKind::OuterMod
-                | OpKind::OuterLog
-                | OpKind::OuterMin
-                | OpKind::OuterMax
-                | OpKind::OuterAnd
-                | OpKind::OuterOr
-                | OpKind::OuterXor
-                | OpKind::OuterConcat
-                | OpKind::OuterEq
-                | OpKind::OuterNeq
-                | OpKind::OuterLt
-                | OpKind::OuterLe
-                | OpKind::OuterGt
-                | OpKind::OuterGe
-        );
-        // `+` on strings is concatenation (DAPHNE canonicalizes ewAdd to ewConcat).
-        let bin = if bin == BinOp::Add && vt == ValueType::Str { BinOp::Concat } else { bin };
-        return Some(if outer { ewise::outer(bin, lhs, rhs, vt) } else { ewise::binary(bin, lhs, rhs, vt) });
-    }
-    let un = UnOp::from_kind(kind)?;
-    let [arg] = args else {
-        return Some(Err(format!("`{}` needs one operand", kind.name())));
+    let (f, outer) = match kind.family() {
+        Family::Binary(f) => (f, false),
+        Family::Outer(f) => (f, true),
+        Family::Unary(f) => {
+            let [arg] = args else {
+                return Some(Err(format!("`{}` needs one operand", kind.name())));
+            };
+            return Some(ewise::unary(f, arg, vt));
+        }
+        _ => return None,
     };
-    Some(ewise::unary(un, arg, vt))
+    let [lhs, rhs] = args else {
+        return Some(Err(format!("`{}` needs two operands", kind.name())));
+    };
+    // `+` on strings is concatenation (DAPHNE canonicalizes ewAdd to ewConcat).
+    let f = if f == BinaryFn::Add && vt == ValueType::Str { BinaryFn::Concat } else { f };
+    Some(if outer { ewise::outer(f, lhs, rhs, vt) } else { ewise::binary(f, lhs, rhs, vt) })
 }
 
 /// The kernels of ops, with what they need to read from the module: everything that runs an op
@@ -226,27 +209,30 @@ impl OpDispatch<'_> {
     pub(crate) fn run(&self, op: Op, args: &[Data]) -> R {
         let kind = self.m.kind(op);
         let e = |this: &Self, m: String| this.err(op, m);
-        if BinOp::from_kind(kind).is_some() || UnOp::from_kind(kind).is_some() {
-            let vt = self.result_vt(op, 0, args)?;
-            if let Some(r) = ewise_kernel(kind, args, vt) {
-                return one(r.map_err(|m| e(self, m))?);
+        match kind.family() {
+            Family::Unary(_) | Family::Binary(_) | Family::Outer(_) => {
+                let vt = self.result_vt(op, 0, args)?;
+                if let Some(r) = ewise_kernel(kind, args, vt) {
+                    return one(r.map_err(|m| e(self, m))?);
+                }
             }
-        }
-        if let Some((agg_op, axis)) = AggOp::from_kind(kind) {
-            let vt = self.result_vt(op, 0, args)?;
-            let m = self.matrix(op, &args[0], "the argument of an aggregation")?;
-            return one(agg::aggregate(agg_op, axis, m, vt).map_err(|m| e(self, m))?);
-        }
-        if let Some(agg_op) = AggOp::from_grp_kind(kind) {
-            let vt = self.result_vt(op, 0, args)?;
-            let m = self.matrix(op, &args[0], "the argument of a grouped aggregation")?;
-            let g = self.matrix(op, &args[1], "the group ids")?;
-            let n = self.size(op, &args[2], "the number of groups")?;
-            return mat(agg::grouped(agg_op, m, g, n, vt).map_err(|m| e(self, m))?);
-        }
-        if let Some(agg_op) = AggOp::from_cum_kind(kind) {
-            let m = self.matrix(op, &args[0], "the argument of a cumulative aggregation")?;
-            return mat(agg::cumulative(agg_op, m).map_err(|m| e(self, m))?);
+            Family::Agg(f, axis) => {
+                let vt = self.result_vt(op, 0, args)?;
+                let m = self.matrix(op, &args[0], "the argument of an aggregation")?;
+                return one(agg::aggregate(f, axis, m, vt).map_err(|m| e(self, m))?);
+            }
+            Family::Grouped(f) => {
+                let vt = self.result_vt(op, 0, args)?;
+                let m = self.matrix(op, &args[0], "the argument of a grouped aggregation")?;
+                let g = self.matrix(op, &args[1], "the group ids")?;
+                let n = self.size(op, &args[2], "the number of groups")?;
+                return mat(agg::grouped(f, m, g, n, vt).map_err(|m| e(self, m))?);
+            }
+            Family::Cumulative(f) => {
+                let m = self.matrix(op, &args[0], "the argument of a cumulative aggregation")?;
+                return mat(agg::cumulative(f, m).map_err(|m| e(self, m))?);
+            }
+            Family::Other => {}
         }
         match kind {
             OpKind::Constant => match self.m.attr(op, "value") {

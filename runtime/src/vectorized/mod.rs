@@ -15,8 +15,9 @@ mod sink;
 use crate::data::Data;
 use crate::exec::ExecError;
 use crate::exec::OpDispatch;
-use crate::kernels::ewise::{self, BinOp};
+use crate::kernels::ewise;
 use crate::matrix::{Dense, Matrix};
+use daphne_ir::ops::BinaryFn;
 use daphne_ir::vector::{self, Combine, Split};
 use daphne_ir::{Block, Module, Op, OpKind, Value};
 use rayon::prelude::*;
@@ -290,9 +291,9 @@ fn fits(results: &[Data], combines: &[Combine], batch_rows: usize) -> bool {
 /// Reduces two partial results of a reduction output.
 pub(crate) fn reduce(a: Data, b: &Data, c: Combine) -> Result<Data, String> {
     let op = match c {
-        Combine::Add => BinOp::Add,
-        Combine::Min => BinOp::Min,
-        Combine::Max => BinOp::Max,
+        Combine::Add => BinaryFn::Add,
+        Combine::Min => BinaryFn::Min,
+        Combine::Max => BinaryFn::Max,
         Combine::Rows | Combine::Cols => return Err("rows and columns are placed, not reduced".into()),
     };
     let vt = match &a {
