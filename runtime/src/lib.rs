@@ -10,6 +10,7 @@ pub mod data;
 pub mod dense;
 pub mod dist;
 pub mod elem;
+mod error;
 pub mod vectorized;
 pub mod exec;
 pub mod fold;

@@ -7,6 +7,7 @@
 mod distributed;
 mod ops;
 
+pub use crate::error::ExecError;
 pub(crate) use ops::{OpDispatch, cast_kernel, ewise_kernel};
 
 use crate::data::Data;
@@ -14,29 +15,6 @@ use daphne_ir::infer::{InferInput, infer_result_types};
 use daphne_ir::{Attr, Block, Loc, Module, Op, OpKind, Type, Value, ValueType};
 use std::collections::HashMap;
 use std::io::Write;
-
-/// Why a run stopped early.
-#[derive(Debug, Clone, PartialEq)]
-pub enum ExecError {
-    /// A kernel or the executor failed (exit code 3 in DAPHNE).
-    Runtime { message: String, loc: Loc },
-    /// The script called `stop(message)` (exit code 3 as well).
-    Stop { message: String, loc: Loc },
-}
-
-impl ExecError {
-    pub fn message(&self) -> &str {
-        match self {
-            ExecError::Runtime { message, .. } | ExecError::Stop { message, .. } => message,
-        }
-    }
-
-    pub fn loc(&self) -> &Loc {
-        match self {
-            ExecError::Runtime { loc, .. } | ExecError::Stop { loc, .. } => loc,
-        }
-    }
-}
 
 /// Settings of a run.
 #[derive(Clone, Default)]

@@ -13,7 +13,7 @@ mod native;
 mod sink;
 
 use crate::data::Data;
-use crate::exec::ExecError;
+use crate::error::ExecError;
 use crate::exec::OpDispatch;
 use crate::kernels::ewise;
 use crate::matrix::{Dense, Matrix};
