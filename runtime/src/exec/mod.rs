@@ -8,7 +8,7 @@ mod distributed;
 mod ops;
 
 pub use crate::error::ExecError;
-pub(crate) use ops::{OpDispatch, cast_kernel, ewise_kernel};
+pub(crate) use ops::OpDispatch;
 
 use crate::data::Data;
 use daphne_ir::infer::{InferInput, infer_result_types};

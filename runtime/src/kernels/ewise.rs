@@ -2,14 +2,16 @@
 //! broadcasting (matrix-scalar, scalar-matrix, matrix-matrix, matrix-row vector, matrix-column
 //! vector), comparisons, the conditional `?:`, and string concatenation. Operands are cast to the
 //! computation type first (C++ semantics per element type: wrapping integers, IEEE floats).
+//! [`ewise_kernel`] runs any op of the elementwise families (unary, binary, outer) by the function
+//! the op table gives it.
 
 use crate::data::Data;
 use crate::dense::DenseMatrix;
 use crate::elem::{Num, Scalar};
 use crate::matrix::{Dense, DenseElem, Matrix};
 use crate::{with_num_dense, with_num_vt};
-use daphne_ir::ValueType;
-use daphne_ir::ops::{BinaryFn, UnaryFn};
+use daphne_ir::ops::{BinaryFn, Family, UnaryFn};
+use daphne_ir::{OpKind, ValueType};
 
 // ------------------------------------------------------------------------------------------
 // Scalar semantics
@@ -466,6 +468,28 @@ pub fn cond(c: &Data, a: &Data, b: &Data, res_vt: Option<ValueType>) -> Result<D
         }
         other => Err(format!("the condition of `?:` cannot be a {}", other.kind())),
     }
+}
+
+/// The elementwise ops (binary, outer, unary) with result value type `vt`; `None` if `kind` is
+/// not one of them. Also what constant folding evaluates them with.
+pub fn ewise_kernel(kind: OpKind, args: &[Data], vt: ValueType) -> Option<Result<Data, String>> {
+    let (f, is_outer) = match kind.family() {
+        Family::Binary(f) => (f, false),
+        Family::Outer(f) => (f, true),
+        Family::Unary(f) => {
+            let [arg] = args else {
+                return Some(Err(format!("`{}` needs one operand", kind.name())));
+            };
+            return Some(unary(f, arg, vt));
+        }
+        _ => return None,
+    };
+    let [lhs, rhs] = args else {
+        return Some(Err(format!("`{}` needs two operands", kind.name())));
+    };
+    // `+` on strings is concatenation (DAPHNE canonicalizes ewAdd to ewConcat).
+    let f = if f == BinaryFn::Add && vt == ValueType::Str { BinaryFn::Concat } else { f };
+    Some(if is_outer { outer(f, lhs, rhs, vt) } else { binary(f, lhs, rhs, vt) })
 }
 
 #[cfg(test)]

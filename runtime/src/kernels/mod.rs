@@ -3,6 +3,7 @@
 //! executor adds the DaphneDSL location.
 
 pub mod agg;
+pub mod cast;
 pub mod datagen;
 pub mod ewise;
 pub mod index;
