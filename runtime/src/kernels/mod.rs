@@ -4,6 +4,7 @@
 
 pub mod agg;
 pub mod cast;
+pub mod combine;
 pub mod datagen;
 pub mod ewise;
 pub mod index;

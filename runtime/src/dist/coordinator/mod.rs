@@ -20,7 +20,7 @@ mod transport;
 use crate::data::Data;
 use crate::dist::auth::AttachToken;
 use crate::dist::proto::{self, Computed, PROTOCOL_VERSION, Task, TaskInput, task_input};
-use crate::vectorized::reduce;
+use crate::kernels::combine::reduce;
 use crate::matrix::{Dense, Matrix};
 use combine::stack;
 use daphne_ir::vector::{self, Combine};
