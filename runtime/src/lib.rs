@@ -9,6 +9,7 @@ pub mod csr;
 pub mod data;
 pub mod dense;
 pub mod dist;
+mod dispatch;
 pub mod elem;
 mod error;
 pub mod vectorized;

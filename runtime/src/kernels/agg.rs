@@ -4,10 +4,11 @@
 
 use crate::dense::DenseMatrix;
 use crate::elem::{Num, Scalar};
+use crate::kernels::args::{OpArgs, Out, mat, one, wrong_family};
 use crate::matrix::{Dense, DenseElem, Matrix, convert_num};
 use crate::{with_num_dense, with_num_vt};
 use daphne_ir::ValueType;
-use daphne_ir::ops::{AggFn, Axis};
+use daphne_ir::ops::{AggFn, Axis, Family};
 
 /// Aggregates a sequence of values of the result type `R` (read twice for variances, never
 /// copied).
@@ -275,6 +276,38 @@ pub fn cumulative(op: AggFn, m: &Matrix) -> Result<Dense, String> {
     let d = m.dense();
     Ok(with_num_dense!(&*d, t => cumulative_typed(op, t),
                        _s => return Err("cumulative aggregations are not supported on strings".into())))
+}
+
+// ------------------------------------------------------------------------------------------
+// Op adapters: operands to kernel arguments, kernel results to values (called by the op dispatch)
+// ------------------------------------------------------------------------------------------
+
+/// `daphne.{sum,min,max,mean,var,stddev,idxmin,idxmax}{All,Row,Col}`: the function and the axis
+/// come from the op table.
+pub fn run_agg(a: &OpArgs<'_>) -> Out {
+    let Family::Agg(f, axis) = a.kind().family() else { return Err(wrong_family(a.kind(), "aggregation")) };
+    let vt = a.result_vt(0)?;
+    let m = a.matrix(0, "the argument of an aggregation")?;
+    one(aggregate(f, axis, m, vt)?)
+}
+
+/// `daphne.{count,sum,...}Grp`.
+pub fn run_grouped(a: &OpArgs<'_>) -> Out {
+    let Family::Grouped(f) = a.kind().family() else { return Err(wrong_family(a.kind(), "grouped aggregation")) };
+    let vt = a.result_vt(0)?;
+    let m = a.matrix(0, "the argument of a grouped aggregation")?;
+    let g = a.matrix(1, "the group ids")?;
+    let n = a.size(2, "the number of groups")?;
+    mat(grouped(f, m, g, n, vt)?)
+}
+
+/// `daphne.{sum,prod,min,max}Cum`.
+pub fn run_cumulative(a: &OpArgs<'_>) -> Out {
+    let Family::Cumulative(f) = a.kind().family() else {
+        return Err(wrong_family(a.kind(), "cumulative aggregation"));
+    };
+    let m = a.matrix(0, "the argument of a cumulative aggregation")?;
+    mat(cumulative(f, m)?)
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@
 use crate::data::Data;
 use crate::elem::{Elem, Scalar};
 use crate::frame::Frame;
+use crate::kernels::args::{OpArgs, Out, one};
 use crate::kernels::{index, reorg};
 use crate::matrix::{Dense, Matrix};
 use crate::with_vt;
@@ -70,4 +71,13 @@ pub fn cast_kernel(target: &Type, arg: &Data) -> Result<Data, String> {
         }
         _ => arg.clone(),
     })
+}
+
+// ------------------------------------------------------------------------------------------
+// Op adapters: operands to kernel arguments, kernel results to values (called by the op dispatch)
+// ------------------------------------------------------------------------------------------
+
+/// `daphne.cast` to the op's result type.
+pub fn run_cast(a: &OpArgs<'_>) -> Out {
+    one(cast_kernel(a.static_type(0), a.get(0))?)
 }

@@ -8,6 +8,7 @@
 use crate::data::Data;
 use crate::dense::DenseMatrix;
 use crate::elem::{Num, Scalar};
+use crate::kernels::args::{OpArgs, Out, one, wrong_family};
 use crate::matrix::{Dense, DenseElem, Matrix};
 use crate::{with_num_dense, with_num_vt};
 use daphne_ir::ops::{BinaryFn, Family, UnaryFn};
@@ -490,6 +491,25 @@ pub fn ewise_kernel(kind: OpKind, args: &[Data], vt: ValueType) -> Option<Result
     // `+` on strings is concatenation (DAPHNE canonicalizes ewAdd to ewConcat).
     let f = if f == BinaryFn::Add && vt == ValueType::Str { BinaryFn::Concat } else { f };
     Some(if is_outer { outer(f, lhs, rhs, vt) } else { binary(f, lhs, rhs, vt) })
+}
+
+// ------------------------------------------------------------------------------------------
+// Op adapters: operands to kernel arguments, kernel results to values (called by the op dispatch)
+// ------------------------------------------------------------------------------------------
+
+/// The elementwise unary, binary and outer ops: the function comes from the op table.
+pub fn run_ewise(a: &OpArgs<'_>) -> Out {
+    let vt = a.result_vt(0)?;
+    match ewise_kernel(a.kind(), a.all(), vt) {
+        Some(r) => one(r?),
+        None => Err(wrong_family(a.kind(), "elementwise")),
+    }
+}
+
+/// `daphne.cond` (`?:`).
+pub fn run_cond(a: &OpArgs<'_>) -> Out {
+    let vt = a.result_vt(0).ok();
+    one(cond(a.get(0), a.get(1), a.get(2), vt)?)
 }
 
 #[cfg(test)]

@@ -6,9 +6,11 @@
 //! Every kernel runs faer with `Par::Seq`: the vectorized engine parallelizes across tasks
 //! itself, so kernels must not start threads of their own.
 
+use crate::data::Data;
 use crate::dense::DenseMatrix;
 use crate::elem::Num;
-use crate::matrix::{Dense, DenseElem};
+use crate::kernels::args::{OpArgs, Out, mat};
+use crate::matrix::{Dense, DenseElem, Matrix};
 use daphne_ir::ValueType;
 use faer::diag::Diag;
 use faer::dyn_stack::{MemBuffer, MemStack};
@@ -428,6 +430,50 @@ fn eigen_typed<T: Num + RealField>(a: &DenseMatrix<T>, tol: f64) -> Result<(Dens
         if signs[c] { Num::neg(v) } else { v }
     });
     Ok((sorted_values, vectors))
+}
+
+// ------------------------------------------------------------------------------------------
+// Op adapters: operands to kernel arguments, kernel results to values (called by the op dispatch)
+// ------------------------------------------------------------------------------------------
+
+/// `daphne.matMul` (`A @ B` with transposition flags).
+pub fn run_matmul(a: &OpArgs<'_>) -> Out {
+    let vt = a.result_vt(0)?;
+    let x = a.matrix(0, "the left operand of @")?;
+    let y = a.matrix(1, "the right operand of @")?;
+    let ta = a.flag(2, "transa")?;
+    let tb = a.flag(3, "transb")?;
+    mat(matmul(&x.dense(), &y.dense(), ta, tb, vt)?)
+}
+
+/// `daphne.solve`.
+pub fn run_solve(a: &OpArgs<'_>) -> Out {
+    let vt = a.result_vt(0)?;
+    let x = a.matrix(0, "the matrix of solve")?;
+    let y = a.matrix(1, "the right-hand side of solve")?;
+    mat(solve(&x.dense(), &y.dense(), vt)?)
+}
+
+/// `daphne.eigenCal`: eigenvalues and eigenvectors.
+pub fn run_eigen(a: &OpArgs<'_>) -> Out {
+    let x = a.matrix(0, "the argument of eigen")?;
+    let (vals, vecs) = eigen(&x.dense())?;
+    Ok(vec![Data::Matrix(Matrix::Dense(vals)), Data::Matrix(Matrix::Dense(vecs))])
+}
+
+/// `daphne.syrk` (`t(A) @ A`).
+pub fn run_syrk(a: &OpArgs<'_>) -> Out {
+    let vt = a.result_vt(0)?;
+    let x = a.matrix(0, "the argument of syrk")?;
+    mat(syrk(&x.dense(), vt)?)
+}
+
+/// `daphne.gemv` (`t(A) @ x`).
+pub fn run_gemv(a: &OpArgs<'_>) -> Out {
+    let vt = a.result_vt(0)?;
+    let x = a.matrix(0, "the matrix of gemv")?;
+    let v = a.matrix(1, "the vector of gemv")?;
+    mat(gemv(&x.dense(), &v.dense(), vt)?)
 }
 
 #[cfg(test)]

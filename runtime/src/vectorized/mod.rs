@@ -13,8 +13,8 @@ mod native;
 mod sink;
 
 use crate::data::Data;
+use crate::dispatch::OpDispatch;
 use crate::error::ExecError;
-use crate::exec::OpDispatch;
 use crate::kernels::combine::reduce;
 use crate::matrix::{Dense, Matrix};
 use daphne_ir::vector::{self, Combine, Split};
