@@ -17,10 +17,3 @@ pub use cache::{CacheStats, Compiled, Lookup, compile_pipeline, compile_when_hot
 pub use lower::{ArgKind, LANES, Lowered, OutputKind};
 pub use native::PipelineFn;
 pub use toolchain::{jit_add_i64_with_melior, jit_mul_f64_with_inkwell};
-
-use daphne_ir::ValueType;
-
-/// The value type cells are stored in (`index` is stored as `ui64`).
-pub fn storage_vt(vt: ValueType) -> ValueType {
-    if vt == ValueType::Index { ValueType::UI64 } else { vt }
-}

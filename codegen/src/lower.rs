@@ -17,6 +17,7 @@
 //! cell lay outside a function's domain (`sqrt` of a negative number, ...): the caller then runs
 //! the batch with the kernels, which report the error.
 
+use daphne_ir::ops::{AggFn, Axis, Family};
 use daphne_ir::vector::Combine;
 use daphne_ir::{Block, Const, Module, OpKind, Type, Value, ValueType};
 use std::collections::HashMap;
@@ -97,17 +98,23 @@ enum Agg {
 }
 
 impl Agg {
+    /// The aggregation an op computes, if the code generator compiles it (the op table's `jit`
+    /// column).
     fn of(kind: OpKind) -> Option<Agg> {
-        Some(match kind {
-            OpKind::SumAll => Agg::SumAll,
-            OpKind::MinAll => Agg::MinAll,
-            OpKind::MaxAll => Agg::MaxAll,
-            OpKind::SumRow => Agg::SumRow,
-            OpKind::MinRow => Agg::MinRow,
-            OpKind::MaxRow => Agg::MaxRow,
-            OpKind::SumCol => Agg::SumCol,
-            OpKind::MinCol => Agg::MinCol,
-            OpKind::MaxCol => Agg::MaxCol,
+        let Family::Agg(f, axis) = kind.family() else { return None };
+        if !kind.jit() {
+            return None;
+        }
+        Some(match (f, axis) {
+            (AggFn::Sum, Axis::All) => Agg::SumAll,
+            (AggFn::Min, Axis::All) => Agg::MinAll,
+            (AggFn::Max, Axis::All) => Agg::MaxAll,
+            (AggFn::Sum, Axis::Row) => Agg::SumRow,
+            (AggFn::Min, Axis::Row) => Agg::MinRow,
+            (AggFn::Max, Axis::Row) => Agg::MaxRow,
+            (AggFn::Sum, Axis::Col) => Agg::SumCol,
+            (AggFn::Min, Axis::Col) => Agg::MinCol,
+            (AggFn::Max, Axis::Col) => Agg::MaxCol,
             _ => return None,
         })
     }
@@ -223,7 +230,7 @@ fn analyse(m: &Module, body: Block, args: &[ArgKind]) -> Result<(HashMap<Value, 
                 let Some(daphne_ir::Attr::Const(c)) = m.attr(op, "value") else {
                     return Err("a constant without value".into());
                 };
-                let vt = crate::storage_vt(c.value_type());
+                let vt = c.value_type().storage_vt();
                 if !supported_vt(vt) {
                     return Err(format!("constants of value type {} are not generated", c.value_type().ir_name()));
                 }
@@ -291,30 +298,9 @@ fn analyse(m: &Module, body: Block, args: &[ArgKind]) -> Result<(HashMap<Value, 
     Err("the pipeline body has no return".into())
 }
 
+/// Elementwise unary ops the code generator compiles (the op table's `family` and `jit`).
 fn is_unary(kind: OpKind) -> bool {
-    use OpKind::*;
-    matches!(
-        kind,
-        EwMinus
-            | EwAbs
-            | EwSign
-            | EwExp
-            | EwLn
-            | EwSqrt
-            | EwRound
-            | EwFloor
-            | EwCeil
-            | EwSin
-            | EwCos
-            | EwTan
-            | EwSinh
-            | EwCosh
-            | EwTanh
-            | EwAsin
-            | EwAcos
-            | EwAtan
-            | EwIsNan
-    )
+    matches!(kind.family(), Family::Unary(_)) && kind.jit()
 }
 
 fn unary_supported(kind: OpKind, vt: ValueType) -> Result<(), String> {
@@ -329,40 +315,19 @@ fn unary_supported(kind: OpKind, vt: ValueType) -> Result<(), String> {
     Ok(())
 }
 
+/// Elementwise binary ops the code generator compiles (the op table's `family` and `jit`).
 fn is_binary(kind: OpKind) -> bool {
-    use OpKind::*;
-    matches!(
-        kind,
-        EwAdd
-            | EwSub
-            | EwMul
-            | EwDiv
-            | EwPow
-            | EwMod
-            | EwLog
-            | EwMin
-            | EwMax
-            | EwAnd
-            | EwOr
-            | EwXor
-            | EwEq
-            | EwNeq
-            | EwLt
-            | EwLe
-            | EwGt
-            | EwGe
-    )
+    matches!(kind.family(), Family::Binary(_)) && kind.jit()
 }
 
 fn is_comparison(kind: OpKind) -> bool {
-    use OpKind::*;
-    matches!(kind, EwEq | EwNeq | EwLt | EwLe | EwGt | EwGe)
+    matches!(kind.family(), Family::Binary(f) if f.is_comparison())
 }
 
 /// The type a binary op computes in (the kernels' rule): the result type, except comparisons,
 /// which compare in the most general operand type.
 fn compute_vt(kind: OpKind, a: ValueType, b: ValueType, res: ValueType) -> ValueType {
-    if is_comparison(kind) { crate::storage_vt(a.most_general(b)) } else { res }
+    if is_comparison(kind) { a.most_general(b).storage_vt() } else { res }
 }
 
 fn binary_supported(kind: OpKind, cvt: ValueType) -> Result<(), String> {
@@ -448,7 +413,7 @@ fn float_bits_literal(c: &Const) -> Option<(ValueType, String)> {
 impl Gen<'_> {
     /// `x` (of `from`, width `w`) converted to `to` the way the kernels convert.
     fn convert(&mut self, x: &str, from: ValueType, to: ValueType, w: usize) -> String {
-        let (from, to) = (crate::storage_vt(from), crate::storage_vt(to));
+        let (from, to) = (from.storage_vt(), to.storage_vt());
         if from == to {
             return x.to_string();
         }

@@ -1,6 +1,7 @@
 //! Attributes of DaphneIR ops: typed constants, strings, symbols, arrays and dense matrix payloads,
 //! with their MLIR-like text form (floats print in MLIR's style and always round-trip).
 
+use crate::escape::write_escaped_str;
 use crate::types::{Type, ValueType};
 use std::fmt;
 
@@ -194,21 +195,6 @@ pub fn write_symbol(f: &mut fmt::Formatter<'_>, name: &str) -> fmt::Result {
         f.write_str("@")?;
         write_escaped_str(f, name)
     }
-}
-
-/// Writes a string literal the way MLIR does: printable ASCII as is, `"` and `\` escaped, every
-/// other byte as `\XX` (two hex digits).
-pub fn write_escaped_str(f: &mut fmt::Formatter<'_>, s: &str) -> fmt::Result {
-    f.write_str("\"")?;
-    for &b in s.as_bytes() {
-        match b {
-            b'"' => f.write_str("\\\"")?,
-            b'\\' => f.write_str("\\\\")?,
-            0x20..=0x7e => write!(f, "{}", b as char)?,
-            _ => write!(f, "\\{b:02X}")?,
-        }
-    }
-    f.write_str("\"")
 }
 
 /// MLIR's float style: `1.230000e+00` when six digits represent the value exactly, the shortest

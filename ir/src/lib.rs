@@ -1,7 +1,8 @@
 //! DaphneIR: the intermediate representation every stage of the compiler works on.
 //!
 //! A [`Module`] owns arenas of ops, values, blocks and regions, addressed by typed handles. The op
-//! set is closed and generated from one table ([`ops`]); types follow DAPHNE's ([`types`]); every
+//! set is closed and generated from one table ([`ops`]) whose columns hold every fact about an op
+//! (families, vectorization, code generation, distribution); types follow DAPHNE's ([`types`]); every
 //! op carries a source location ([`loc`]). The text form ([`print`], [`parse`]) is MLIR-like,
 //! deterministic and round-trips; it is also what travels to distributed workers. [`verify`]
 //! checks structural invariants, [`infer`] derives result types, [`fold`] is how passes ask the
@@ -9,8 +10,10 @@
 //! frames.
 
 pub mod attr;
+mod columns;
 pub mod copy;
 pub mod diag;
+pub mod escape;
 pub mod fold;
 pub mod infer;
 pub mod loc;

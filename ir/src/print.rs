@@ -3,7 +3,8 @@
 //! densely per function, attributes sorted. With locations on, every op carries `loc(...)`, which
 //! is what travels to workers; without, the output reads like DAPHNE's `--explain`.
 
-use crate::attr::{Attr, write_escaped_str, write_symbol};
+use crate::attr::{Attr, write_symbol};
+use crate::escape::write_escaped_str;
 use crate::loc::Loc;
 use crate::module::{Block, Module, Op, Region, Value, ValueDef};
 use crate::ops::OpKind;

@@ -117,6 +117,12 @@ impl ValueType {
     pub fn most_general(self, other: ValueType) -> ValueType {
         self.max(other)
     }
+
+    /// The value type cells are stored in: `index` is stored as `ui64` (matrices of positions
+    /// are `uint64_t` matrices in the kernels and in generated code), every other type as itself.
+    pub fn storage_vt(self) -> ValueType {
+        if self == ValueType::Index { ValueType::UI64 } else { self }
+    }
 }
 
 impl fmt::Display for ValueType {
@@ -416,7 +422,7 @@ impl fmt::Display for Type {
                             if i > 0 {
                                 f.write_str(", ")?;
                             }
-                            crate::attr::write_escaped_str(f, l)?;
+                            crate::escape::write_escaped_str(f, l)?;
                         }
                         f.write_str("]")?;
                     }

@@ -1,65 +1,15 @@
 //! Vectorization vocabulary shared by the compiler and the engines: how a pipeline input is split
 //! (`Split`), how partial outputs are reassembled (`Combine`), the attributes of
-//! `daphne.vectorizedPipeline` that carry them, and the table of which ops may run on a batch of
-//! rows and how (DAPHNE's `VectorizableOpInterface`, extended with row-local ops it lacks).
+//! `daphne.vectorizedPipeline` that carry them, which ops may run on a batch of rows and how
+//! (`vec_rule`, the `vec` column of the op table: DAPHNE's `VectorizableOpInterface`, extended
+//! with row-local ops it lacks), and which inputs may be broadcast rows.
+
+pub use crate::columns::{Combine, Split, SplitRule, VecRule};
 
 use crate::attr::Attr;
 use crate::module::{Module, Op};
 use crate::ops::OpKind;
 use crate::ops::traits::ELEMENTWISE;
-
-/// How a pipeline input reaches a batch. The numbers are DAPHNE's `VectorSplit` codes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Split {
-    /// Every batch sees the whole input (a scalar, a broadcast matrix).
-    None = 0,
-    /// Every batch sees its row range of the input.
-    Rows = 1,
-}
-
-/// How the per-batch values of an output become the result. The numbers are DAPHNE's
-/// `VectorCombine` codes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Combine {
-    /// Batch results are stacked vertically (row range of the batch).
-    Rows = 1,
-    /// Batch results are placed side by side (column range = the batch's row range).
-    Cols = 2,
-    /// Batch results are added up.
-    Add = 3,
-    /// The elementwise minimum of the batch results.
-    Min = 4,
-    /// The elementwise maximum of the batch results.
-    Max = 5,
-}
-
-impl Split {
-    pub fn from_code(c: i64) -> Option<Split> {
-        match c {
-            0 => Some(Split::None),
-            1 => Some(Split::Rows),
-            _ => None,
-        }
-    }
-}
-
-impl Combine {
-    pub fn from_code(c: i64) -> Option<Combine> {
-        match c {
-            1 => Some(Combine::Rows),
-            2 => Some(Combine::Cols),
-            3 => Some(Combine::Add),
-            4 => Some(Combine::Min),
-            5 => Some(Combine::Max),
-            _ => None,
-        }
-    }
-
-    /// Whether batch results are reduced into one value (rather than placed side by side).
-    pub fn is_reduction(self) -> bool {
-        matches!(self, Combine::Add | Combine::Min | Combine::Max)
-    }
-}
 
 fn int_array(m: &Module, op: Op, name: &str) -> Result<Vec<i64>, String> {
     match m.attr(op, name) {
@@ -99,34 +49,6 @@ pub fn combine_attr(combines: &[Combine]) -> Attr {
     Attr::Array(combines.iter().map(|c| Attr::Int(*c as i64)).collect())
 }
 
-/// Which matrix operands of an op are read row by row.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum SplitRule {
-    /// Every matrix operand.
-    All,
-    /// Only the first operand; the others are needed whole.
-    First,
-}
-
-/// How an op runs on a batch of rows: the split of each operand (for operands that are
-/// matrices; scalar operands are never split) and the combine of its result.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct VecRule {
-    pub splits: SplitRule,
-    pub combine: Combine,
-}
-
-impl VecRule {
-    /// The split of operand `i` when it is a matrix.
-    pub fn split(&self, i: usize) -> Split {
-        match self.splits {
-            SplitRule::All => Split::Rows,
-            SplitRule::First if i == 0 => Split::Rows,
-            SplitRule::First => Split::None,
-        }
-    }
-}
-
 /// Whether a matrix operand at this position may be a row vector broadcast over the rows of
 /// the other operand (the right-hand side of an elementwise binary op).
 pub fn broadcasts(kind: OpKind, operand: usize) -> bool {
@@ -145,35 +67,12 @@ pub fn broadcastable(m: &Module, body: crate::module::Block, arg: crate::module:
     })
 }
 
-/// The vectorization rule of an op kind, or `None` when the op cannot run on batches of rows
-/// (it needs all rows at once, has side effects, or is not worth it). Callers still check
-/// operand and result types (matrices, dense) and op-specific conditions (`matMul` without
-/// transposed left operand, casts between matrices).
+/// The vectorization rule of an op kind (the table's `vec` column), or `None` when the op cannot
+/// run on batches of rows (it needs all rows at once, has side effects, or is not worth it).
+/// Callers still check operand and result types (matrices, dense) and op-specific conditions
+/// (`matMul` without transposed left operand, casts between matrices).
 pub fn vec_rule(kind: OpKind) -> Option<VecRule> {
-    use OpKind::*;
-    use SplitRule::{All, First};
-    let rule = |splits, combine| Some(VecRule { splits, combine });
-    if kind.has_trait(ELEMENTWISE) {
-        return rule(All, Combine::Rows);
-    }
-    match kind {
-        OuterAdd | OuterSub | OuterMul | OuterDiv | OuterPow | OuterMod | OuterLog | OuterMin | OuterMax | OuterAnd
-        | OuterOr | OuterXor | OuterConcat | OuterEq | OuterNeq | OuterLt | OuterLe | OuterGt | OuterGe => {
-            rule(First, Combine::Rows)
-        }
-        SumRow | MinRow | MaxRow | IdxMinRow | IdxMaxRow | MeanRow | VarRow | StddevRow => rule(All, Combine::Rows),
-        SumCol | SumAll => rule(All, Combine::Add),
-        MinCol | MinAll => rule(All, Combine::Min),
-        MaxCol | MaxAll => rule(All, Combine::Max),
-        MatMul => rule(First, Combine::Rows),
-        Transpose => rule(All, Combine::Cols),
-        ColBind => rule(All, Combine::Rows),
-        ExtractCol => rule(First, Combine::Rows),
-        Syrk => rule(First, Combine::Add),
-        Gemv => rule(All, Combine::Add),
-        Cast => rule(All, Combine::Rows),
-        _ => None,
-    }
+    kind.info().vec
 }
 
 #[cfg(test)]

@@ -6,8 +6,8 @@
 //! location.
 
 use crate::data::Data;
-use crate::exec::{cast_kernel, ewise_kernel};
-use crate::kernels::ewise;
+use crate::kernels::cast::cast_kernel;
+use crate::kernels::ewise::{self, ewise_kernel};
 use daphne_ir::fold::ConstantFolder;
 use daphne_ir::ops::traits::ELEMENTWISE;
 use daphne_ir::{Const, OpKind, Type};

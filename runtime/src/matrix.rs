@@ -254,11 +254,6 @@ macro_rules! with_num_vt {
     };
 }
 
-/// Storage value type of a value type (`index` matrices are `uint64_t` matrices).
-pub fn storage_vt(vt: ValueType) -> ValueType {
-    if vt == ValueType::Index { ValueType::UI64 } else { vt }
-}
-
 fn cast_typed<S: Elem, T: DenseElem>(m: &DenseMatrix<S>) -> Result<Dense, String> {
     // Numeric-to-numeric goes through the number; anything involving strings through a scalar.
     let mut values = Vec::with_capacity(m.rows() * m.cols());
@@ -303,12 +298,12 @@ impl Dense {
 
     /// A matrix of `rows x cols` cells, all `v` converted to `vt`.
     pub fn filled(vt: ValueType, rows: usize, cols: usize, v: &Scalar) -> Result<Dense, String> {
-        with_vt!(storage_vt(vt), T => Ok(T::wrap(DenseMatrix::filled(rows, cols, T::from_scalar(v)?))))
+        with_vt!(vt.storage_vt(), T => Ok(T::wrap(DenseMatrix::filled(rows, cols, T::from_scalar(v)?))))
     }
 
     /// A matrix from scalars (row-major), converted to `vt`.
     pub fn from_scalars(vt: ValueType, rows: usize, cols: usize, values: &[Scalar]) -> Result<Dense, String> {
-        with_vt!(storage_vt(vt), T => {
+        with_vt!(vt.storage_vt(), T => {
             let v = values.iter().map(T::from_scalar).collect::<Result<Vec<T>, String>>()?;
             Ok(T::wrap(DenseMatrix::from_vec(rows, cols, v)))
         })
@@ -316,7 +311,7 @@ impl Dense {
 
     /// Converts every cell to value type `vt` (C++ `static_cast`; strings parse like `std::stod`).
     pub fn cast(&self, vt: ValueType) -> Result<Dense, String> {
-        let vt = storage_vt(vt);
+        let vt = vt.storage_vt();
         if vt == self.vt() {
             return Ok(self.clone());
         }

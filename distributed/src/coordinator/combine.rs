@@ -6,13 +6,13 @@
 use super::lineage::{Failure, Job, Part, Partitioned};
 use super::stats::Counters;
 use super::tasks::Done;
-use super::{Coordinator, internal, stack};
+use super::{Coordinator, internal};
 use daphne_ir::vector::Combine;
 use daphne_runtime::data::Data;
 use daphne_runtime::distributor::{DistError, DistOutcome};
 use daphne_runtime::elem::Scalar;
 use daphne_runtime::matrix::{Dense, Matrix};
-use daphne_runtime::vectorized::reduce;
+use daphne_runtime::kernels::combine::{reduce, stack};
 use std::sync::{Arc, Mutex};
 
 impl Coordinator {
@@ -108,7 +108,7 @@ impl Coordinator {
                         })
                         .collect::<Result<_, _>>()?;
                     let stacked =
-                        Data::Matrix(Matrix::Dense(stack::stack(&blocks, c == Combine::Cols).map_err(internal)?));
+                        Data::Matrix(Matrix::Dense(stack(&blocks, c == Combine::Cols).map_err(internal)?));
                     if c == Combine::Rows {
                         // The workers keep their blocks: the next pipeline reading them sends nothing.
                         placed.push((stacked.clone(), parts));

@@ -21,7 +21,6 @@ mod lineage;
 mod options;
 mod placement;
 mod plan;
-mod stack;
 mod stats;
 mod tasks;
 
@@ -36,6 +35,7 @@ use crate::transport::{CallError, Code, Transport};
 use daphne_ir::vector;
 use daphne_ir::{Module, Op, OpKind};
 use daphne_runtime::data::Data;
+use daphne_runtime::kernels::combine::stack;
 use daphne_runtime::distributor::{DistError, DistInput, DistOutcome, Distributor, RemoteMatrix};
 use gc::Garbage;
 use lineage::Job;
@@ -145,7 +145,7 @@ impl Coordinator {
                 ids.push((p.parts()[i].worker, id));
             }
             let blocks = self.transfer_all(&ids)?;
-            Ok(Data::Matrix(daphne_runtime::matrix::Matrix::Dense(stack::stack(&blocks, false).map_err(internal)?)))
+            Ok(Data::Matrix(daphne_runtime::matrix::Matrix::Dense(stack(&blocks, false).map_err(internal)?)))
         })
     }
 }

@@ -1,42 +1,21 @@
 //! The executor: runs a module by walking its IR, function by function, keeping the value of every
-//! SSA value of the running call. Structured control flow (`scf.if/for/while`) runs its regions;
-//! every other op calls its kernel. Result value types come from the IR where known and from the
-//! same type rules applied to run-time types where not, so untyped code runs too. A failing kernel
-//! becomes an error that carries the op's DaphneDSL location.
+//! SSA value of the running call. Structured control flow (`scf.if/for/while`) runs its regions,
+//! calls and `print` run here (`ops`), vectorized pipelines go to the vectorized engine,
+//! distributed ones to the coordinator (`distributed`), and every other op to the op dispatch,
+//! which calls its kernel. Result value types come from the IR where known and from the same type
+//! rules applied to run-time types where not, so untyped code runs too. A failing kernel becomes
+//! an error that carries the op's DaphneDSL location.
 
 mod distributed;
 mod ops;
 
-pub(crate) use ops::{OpDispatch, cast_kernel, ewise_kernel};
+pub use crate::error::ExecError;
 
 use crate::data::Data;
-use daphne_ir::infer::{InferInput, infer_result_types};
-use daphne_ir::{Attr, Block, Loc, Module, Op, OpKind, Type, Value, ValueType};
+use crate::dispatch::OpDispatch;
+use daphne_ir::{Attr, Block, Loc, Module, Op, OpKind, Value};
 use std::collections::HashMap;
 use std::io::Write;
-
-/// Why a run stopped early.
-#[derive(Debug, Clone, PartialEq)]
-pub enum ExecError {
-    /// A kernel or the executor failed (exit code 3 in DAPHNE).
-    Runtime { message: String, loc: Loc },
-    /// The script called `stop(message)` (exit code 3 as well).
-    Stop { message: String, loc: Loc },
-}
-
-impl ExecError {
-    pub fn message(&self) -> &str {
-        match self {
-            ExecError::Runtime { message, .. } | ExecError::Stop { message, .. } => message,
-        }
-    }
-
-    pub fn loc(&self) -> &Loc {
-        match self {
-            ExecError::Runtime { loc, .. } | ExecError::Stop { loc, .. } => loc,
-        }
-    }
-}
 
 /// Settings of a run.
 #[derive(Clone, Default)]
@@ -189,9 +168,9 @@ impl<'a, 'o> Executor<'a, 'o> {
             .collect()
     }
 
-    /// The kernels, reading this executor's module.
-    pub(crate) fn dispatch(&self) -> ops::OpDispatch<'a> {
-        ops::OpDispatch { m: self.m }
+    /// The op dispatch, reading this executor's module.
+    pub(crate) fn dispatch(&self) -> OpDispatch<'a> {
+        OpDispatch { m: self.m }
     }
 
     pub(crate) fn err(&self, op: Op, message: impl Into<String>) -> ExecError {
@@ -211,44 +190,5 @@ impl<'a, 'o> Executor<'a, 'o> {
             .and_then(Attr::as_symbol)
             .ok_or_else(|| self.err(op, "internal error: call without a callee"))?;
         self.funcs.get(name).copied().ok_or_else(|| self.err(op, format!("unknown function `{name}`")))
-    }
-}
-
-impl ops::OpDispatch<'_> {
-    pub(crate) fn err(&self, op: Op, message: impl Into<String>) -> ExecError {
-        ExecError::Runtime { message: message.into(), loc: self.m.op(op).loc.clone() }
-    }
-
-    /// The static type of result `i`.
-    pub(crate) fn static_type(&self, op: Op, i: usize) -> &Type {
-        self.m.value_type(self.m.result(op, i))
-    }
-
-    /// The result types by the type rules applied to the run-time operands (scalar operands act
-    /// as constants).
-    pub(crate) fn dynamic_types(&self, op: Op, args: &[Data]) -> Result<Vec<Type>, ExecError> {
-        let types: Vec<Type> = args.iter().map(Data::ir_type).collect();
-        let current: Vec<Type> = self.m.results(op).iter().map(|r| self.m.value_type(*r).clone()).collect();
-        let constant = |i: usize| match args.get(i) {
-            Some(Data::Scalar(s)) => Some(s.clone()),
-            _ => None,
-        };
-        let attrs = &self.m.op(op).attrs;
-        infer_result_types(
-            self.m.kind(op),
-            &InferInput { operands: &types, attrs, current: &current, constant: &constant },
-        )
-        .map_err(|e| self.err(op, e))
-    }
-
-    /// The value type of result `i`: from the IR when known, else from the run-time operands.
-    pub(crate) fn result_vt(&self, op: Op, i: usize, args: &[Data]) -> Result<ValueType, ExecError> {
-        if let Some(vt) = self.static_type(op, i).value_type() {
-            return Ok(vt);
-        }
-        let t = self.dynamic_types(op, args)?;
-        t.get(i).and_then(Type::value_type).ok_or_else(|| {
-            self.err(op, format!("cannot determine the value type of the result of `{}`", self.m.kind(op).name()))
-        })
     }
 }

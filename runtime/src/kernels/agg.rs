@@ -4,111 +4,33 @@
 
 use crate::dense::DenseMatrix;
 use crate::elem::{Num, Scalar};
+use crate::kernels::args::{OpArgs, Out, mat, one, wrong_family};
 use crate::matrix::{Dense, DenseElem, Matrix, convert_num};
 use crate::{with_num_dense, with_num_vt};
-use daphne_ir::{OpKind, ValueType};
-
-/// The aggregation functions.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum AggOp {
-    Sum,
-    Min,
-    Max,
-    Mean,
-    Var,
-    Stddev,
-    IdxMin,
-    IdxMax,
-    Count,
-    Prod,
-}
-
-/// Where an aggregation reduces.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Axis {
-    All,
-    Row,
-    Col,
-}
-
-impl AggOp {
-    /// The aggregation and axis of an op kind.
-    pub fn from_kind(k: OpKind) -> Option<(AggOp, Axis)> {
-        use OpKind::*;
-        Some(match k {
-            SumAll => (AggOp::Sum, Axis::All),
-            MinAll => (AggOp::Min, Axis::All),
-            MaxAll => (AggOp::Max, Axis::All),
-            MeanAll => (AggOp::Mean, Axis::All),
-            VarAll => (AggOp::Var, Axis::All),
-            StddevAll => (AggOp::Stddev, Axis::All),
-            SumRow => (AggOp::Sum, Axis::Row),
-            MinRow => (AggOp::Min, Axis::Row),
-            MaxRow => (AggOp::Max, Axis::Row),
-            MeanRow => (AggOp::Mean, Axis::Row),
-            VarRow => (AggOp::Var, Axis::Row),
-            StddevRow => (AggOp::Stddev, Axis::Row),
-            IdxMinRow => (AggOp::IdxMin, Axis::Row),
-            IdxMaxRow => (AggOp::IdxMax, Axis::Row),
-            SumCol => (AggOp::Sum, Axis::Col),
-            MinCol => (AggOp::Min, Axis::Col),
-            MaxCol => (AggOp::Max, Axis::Col),
-            MeanCol => (AggOp::Mean, Axis::Col),
-            VarCol => (AggOp::Var, Axis::Col),
-            StddevCol => (AggOp::Stddev, Axis::Col),
-            IdxMinCol => (AggOp::IdxMin, Axis::Col),
-            IdxMaxCol => (AggOp::IdxMax, Axis::Col),
-            _ => return None,
-        })
-    }
-
-    /// The aggregation of a grouped-aggregation op kind.
-    pub fn from_grp_kind(k: OpKind) -> Option<AggOp> {
-        Some(match k {
-            OpKind::SumGrp => AggOp::Sum,
-            OpKind::MinGrp => AggOp::Min,
-            OpKind::MaxGrp => AggOp::Max,
-            OpKind::MeanGrp => AggOp::Mean,
-            OpKind::VarGrp => AggOp::Var,
-            OpKind::StddevGrp => AggOp::Stddev,
-            OpKind::CountGrp => AggOp::Count,
-            _ => return None,
-        })
-    }
-
-    /// The cumulative aggregation of an op kind.
-    pub fn from_cum_kind(k: OpKind) -> Option<AggOp> {
-        Some(match k {
-            OpKind::SumCum => AggOp::Sum,
-            OpKind::ProdCum => AggOp::Prod,
-            OpKind::MinCum => AggOp::Min,
-            OpKind::MaxCum => AggOp::Max,
-            _ => return None,
-        })
-    }
-}
+use daphne_ir::ValueType;
+use daphne_ir::ops::{AggFn, Axis, Family};
 
 /// Aggregates a sequence of values of the result type `R` (read twice for variances, never
 /// copied).
-fn reduce<R: Num>(op: AggOp, values: impl Iterator<Item = R> + Clone) -> R {
+fn reduce<R: Num>(op: AggFn, values: impl Iterator<Item = R> + Clone) -> R {
     match op {
-        AggOp::Sum => values.fold(R::zero(), |a, x| a.add(x)),
-        AggOp::Prod => values.fold(R::one(), |a, x| a.mul(x)),
-        AggOp::Min => {
+        AggFn::Sum => values.fold(R::zero(), |a, x| a.add(x)),
+        AggFn::Prod => values.fold(R::one(), |a, x| a.mul(x)),
+        AggFn::Min => {
             let mut it = values;
             let first = it.next().unwrap_or(R::zero());
             it.fold(first, |a, x| if x < a { x } else { a })
         }
-        AggOp::Max => {
+        AggFn::Max => {
             let mut it = values;
             let first = it.next().unwrap_or(R::zero());
             it.fold(first, |a, x| if a < x { x } else { a })
         }
-        AggOp::Count => R::from_i128(values.count() as i128),
-        AggOp::Mean | AggOp::Var | AggOp::Stddev => {
+        AggFn::Count => R::from_i128(values.count() as i128),
+        AggFn::Mean | AggFn::Var | AggFn::Stddev => {
             let n = values.clone().count();
             let mean = values.clone().fold(R::zero(), |a, x| a.add(x)).div(R::from_i128(n as i128));
-            if op == AggOp::Mean {
+            if op == AggFn::Mean {
                 return mean;
             }
             let var = values.fold(R::zero(), |a, x| {
@@ -116,15 +38,15 @@ fn reduce<R: Num>(op: AggOp, values: impl Iterator<Item = R> + Clone) -> R {
                 a.add(d.mul(d))
             });
             let var = var.div(R::from_i128(n as i128));
-            if op == AggOp::Var { var } else { R::from_f64(var.to_f64().sqrt()) }
+            if op == AggFn::Var { var } else { R::from_f64(var.to_f64().sqrt()) }
         }
-        AggOp::IdxMin | AggOp::IdxMax => R::zero(),
+        AggFn::IdxMin | AggFn::IdxMax => R::zero(),
     }
 }
 
 /// Column-wise aggregation in one row-major pass per step (each column sees its values in row
 /// order, exactly as a column-by-column loop would, but memory is read sequentially).
-fn aggregate_cols<T: Num, R: Num>(op: AggOp, m: &DenseMatrix<T>) -> Vec<R> {
+fn aggregate_cols<T: Num, R: Num>(op: AggFn, m: &DenseMatrix<T>) -> Vec<R> {
     let (rows, cols) = (m.rows(), m.cols());
     let conv = |x: &T| convert_num::<T, R>(*x);
     let fold = |init: Vec<R>, skip: usize, f: &dyn Fn(R, R) -> R| -> Vec<R> {
@@ -138,15 +60,15 @@ fn aggregate_cols<T: Num, R: Num>(op: AggOp, m: &DenseMatrix<T>) -> Vec<R> {
     };
     let first = || if rows == 0 { vec![R::zero(); cols] } else { m.row(0).iter().map(conv).collect() };
     match op {
-        AggOp::Sum => fold(vec![R::zero(); cols], 0, &|a, x| a.add(x)),
-        AggOp::Prod => fold(vec![R::one(); cols], 0, &|a, x| a.mul(x)),
-        AggOp::Min => fold(first(), 1, &|a, x| if x < a { x } else { a }),
-        AggOp::Max => fold(first(), 1, &|a, x| if a < x { x } else { a }),
-        AggOp::Count => vec![R::from_i128(rows as i128); cols],
-        AggOp::Mean | AggOp::Var | AggOp::Stddev => {
+        AggFn::Sum => fold(vec![R::zero(); cols], 0, &|a, x| a.add(x)),
+        AggFn::Prod => fold(vec![R::one(); cols], 0, &|a, x| a.mul(x)),
+        AggFn::Min => fold(first(), 1, &|a, x| if x < a { x } else { a }),
+        AggFn::Max => fold(first(), 1, &|a, x| if a < x { x } else { a }),
+        AggFn::Count => vec![R::from_i128(rows as i128); cols],
+        AggFn::Mean | AggFn::Var | AggFn::Stddev => {
             let n = R::from_i128(rows as i128);
             let mean: Vec<R> = fold(vec![R::zero(); cols], 0, &|a, x| a.add(x)).into_iter().map(|s| s.div(n)).collect();
-            if op == AggOp::Mean {
+            if op == AggFn::Mean {
                 return mean;
             }
             let mut var = vec![R::zero(); cols];
@@ -159,12 +81,12 @@ fn aggregate_cols<T: Num, R: Num>(op: AggOp, m: &DenseMatrix<T>) -> Vec<R> {
             var.into_iter()
                 .map(|v| {
                     let v = v.div(n);
-                    if op == AggOp::Var { v } else { R::from_f64(v.to_f64().sqrt()) }
+                    if op == AggFn::Var { v } else { R::from_f64(v.to_f64().sqrt()) }
                 })
                 .collect()
         }
-        AggOp::IdxMin | AggOp::IdxMax => {
-            let max = op == AggOp::IdxMax;
+        AggFn::IdxMin | AggFn::IdxMax => {
+            let max = op == AggFn::IdxMax;
             let mut best: Vec<usize> = vec![0; cols];
             for r in 1..rows {
                 for (c, v) in m.row(r).iter().enumerate() {
@@ -215,9 +137,9 @@ fn arg_extreme<T: Num>(values: &[T], max: bool) -> usize {
     best
 }
 
-fn agg_typed<T: Num, R: Num + DenseElem>(op: AggOp, axis: Axis, m: &DenseMatrix<T>) -> Result<Dense, String> {
+fn agg_typed<T: Num, R: Num + DenseElem>(op: AggFn, axis: Axis, m: &DenseMatrix<T>) -> Result<Dense, String> {
     let (rows, cols) = (m.rows(), m.cols());
-    if rows * cols == 0 && !matches!(op, AggOp::Sum | AggOp::Count) {
+    if rows * cols == 0 && !matches!(op, AggFn::Sum | AggFn::Count) {
         return Err("cannot aggregate an empty matrix".into());
     }
     let conv = |x: &T| convert_num::<T, R>(*x);
@@ -227,9 +149,9 @@ fn agg_typed<T: Num, R: Num + DenseElem>(op: AggOp, axis: Axis, m: &DenseMatrix<
             // so NaN cells never win (DAPHNE's `aggAll`); row- and column-wise ones start from
             // the first cell.
             let v = match op {
-                AggOp::Sum => lane_sum::<T, R>(m),
-                AggOp::Min => m.iter().map(conv).fold(R::max_value(), |a, x| if x < a { x } else { a }),
-                AggOp::Max => m.iter().map(conv).fold(R::min_value(), |a, x| if a < x { x } else { a }),
+                AggFn::Sum => lane_sum::<T, R>(m),
+                AggFn::Min => m.iter().map(conv).fold(R::max_value(), |a, x| if x < a { x } else { a }),
+                AggFn::Max => m.iter().map(conv).fold(R::min_value(), |a, x| if a < x { x } else { a }),
                 _ => reduce::<R>(op, m.iter().map(conv)),
             };
             R::wrap(DenseMatrix::from_vec(1, 1, vec![v]))
@@ -237,7 +159,7 @@ fn agg_typed<T: Num, R: Num + DenseElem>(op: AggOp, axis: Axis, m: &DenseMatrix<
         Axis::Row => {
             let v: Vec<R> = (0..rows)
                 .map(|r| match op {
-                    AggOp::IdxMin | AggOp::IdxMax => R::from_i128(arg_extreme(m.row(r), op == AggOp::IdxMax) as i128),
+                    AggFn::IdxMin | AggFn::IdxMax => R::from_i128(arg_extreme(m.row(r), op == AggFn::IdxMax) as i128),
                     _ => reduce::<R>(op, m.row(r).iter().map(conv)),
                 })
                 .collect();
@@ -249,10 +171,10 @@ fn agg_typed<T: Num, R: Num + DenseElem>(op: AggOp, axis: Axis, m: &DenseMatrix<
 
 /// Aggregates a matrix; `res_vt` is the result value type from type inference. Full
 /// aggregations return a scalar.
-pub fn aggregate(op: AggOp, axis: Axis, m: &Matrix, res_vt: ValueType) -> Result<crate::Data, String> {
+pub fn aggregate(op: AggFn, axis: Axis, m: &Matrix, res_vt: ValueType) -> Result<crate::Data, String> {
     let d = m.dense();
     let out = with_num_dense!(&*d, t => {
-        with_num_vt!(crate::matrix::storage_vt(res_vt), R => agg_typed::<_, R>(op, axis, t)?,
+        with_num_vt!(res_vt.storage_vt(), R => agg_typed::<_, R>(op, axis, t)?,
                      str => return Err("aggregations are not supported on strings".into()))
     }, _s => return Err("aggregations are not supported on strings".into()));
     if axis == Axis::All {
@@ -266,7 +188,7 @@ pub fn aggregate(op: AggOp, axis: Axis, m: &Matrix, res_vt: ValueType) -> Result
 }
 
 fn grouped_typed<T: Num, R: Num + DenseElem>(
-    op: AggOp,
+    op: AggFn,
     m: &DenseMatrix<T>,
     groups: &[u64],
     num_groups: usize,
@@ -295,7 +217,7 @@ fn grouped_typed<T: Num, R: Num + DenseElem>(
 
 /// Aggregates the rows of `m` by group: row `r` belongs to group `groups[r]`; the result has one
 /// row per group.
-pub fn grouped(op: AggOp, m: &Matrix, groups: &Matrix, num_groups: usize, res_vt: ValueType) -> Result<Dense, String> {
+pub fn grouped(op: AggFn, m: &Matrix, groups: &Matrix, num_groups: usize, res_vt: ValueType) -> Result<Dense, String> {
     if groups.cols() != 1 || groups.rows() != m.rows() {
         return Err(format!(
             "grouped aggregation expects one group id per row: a {}x1 column, but got {}x{}",
@@ -309,12 +231,12 @@ pub fn grouped(op: AggOp, m: &Matrix, groups: &Matrix, num_groups: usize, res_vt
     let ids = g.to_vec();
     let d = m.dense();
     with_num_dense!(&*d, t => {
-        with_num_vt!(crate::matrix::storage_vt(res_vt), R => grouped_typed::<_, R>(op, t, &ids, num_groups),
+        with_num_vt!(res_vt.storage_vt(), R => grouped_typed::<_, R>(op, t, &ids, num_groups),
                      str => Err("grouped aggregations are not supported on strings".into()))
     }, _s => Err("grouped aggregations are not supported on strings".into()))
 }
 
-fn cumulative_typed<T: Num + DenseElem>(op: AggOp, m: &DenseMatrix<T>) -> Dense {
+fn cumulative_typed<T: Num + DenseElem>(op: AggFn, m: &DenseMatrix<T>) -> Dense {
     let (rows, cols) = (m.rows(), m.cols());
     let mut out: Vec<T> = Vec::with_capacity(rows * cols);
     for r in 0..rows {
@@ -325,9 +247,9 @@ fn cumulative_typed<T: Num + DenseElem>(op: AggOp, m: &DenseMatrix<T>) -> Dense 
             } else {
                 let prev = out[(r - 1) * cols + c];
                 match op {
-                    AggOp::Sum => prev.add(x),
-                    AggOp::Prod => prev.mul(x),
-                    AggOp::Min => {
+                    AggFn::Sum => prev.add(x),
+                    AggFn::Prod => prev.mul(x),
+                    AggFn::Min => {
                         if x < prev {
                             x
                         } else {
@@ -350,10 +272,42 @@ fn cumulative_typed<T: Num + DenseElem>(op: AggOp, m: &DenseMatrix<T>) -> Dense 
 }
 
 /// Cumulative aggregation down each column.
-pub fn cumulative(op: AggOp, m: &Matrix) -> Result<Dense, String> {
+pub fn cumulative(op: AggFn, m: &Matrix) -> Result<Dense, String> {
     let d = m.dense();
     Ok(with_num_dense!(&*d, t => cumulative_typed(op, t),
                        _s => return Err("cumulative aggregations are not supported on strings".into())))
+}
+
+// ------------------------------------------------------------------------------------------
+// Op adapters: operands to kernel arguments, kernel results to values (called by the op dispatch)
+// ------------------------------------------------------------------------------------------
+
+/// `daphne.{sum,min,max,mean,var,stddev,idxmin,idxmax}{All,Row,Col}`: the function and the axis
+/// come from the op table.
+pub fn run_agg(a: &OpArgs<'_>) -> Out {
+    let Family::Agg(f, axis) = a.kind().family() else { return Err(wrong_family(a.kind(), "aggregation")) };
+    let vt = a.result_vt(0)?;
+    let m = a.matrix(0, "the argument of an aggregation")?;
+    one(aggregate(f, axis, m, vt)?)
+}
+
+/// `daphne.{count,sum,...}Grp`.
+pub fn run_grouped(a: &OpArgs<'_>) -> Out {
+    let Family::Grouped(f) = a.kind().family() else { return Err(wrong_family(a.kind(), "grouped aggregation")) };
+    let vt = a.result_vt(0)?;
+    let m = a.matrix(0, "the argument of a grouped aggregation")?;
+    let g = a.matrix(1, "the group ids")?;
+    let n = a.size(2, "the number of groups")?;
+    mat(grouped(f, m, g, n, vt)?)
+}
+
+/// `daphne.{sum,prod,min,max}Cum`.
+pub fn run_cumulative(a: &OpArgs<'_>) -> Out {
+    let Family::Cumulative(f) = a.kind().family() else {
+        return Err(wrong_family(a.kind(), "cumulative aggregation"));
+    };
+    let m = a.matrix(0, "the argument of a cumulative aggregation")?;
+    mat(cumulative(f, m)?)
 }
 
 #[cfg(test)]
@@ -367,16 +321,16 @@ mod tests {
     #[test]
     fn axes_and_functions() {
         let x = m(2, 3, vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
-        let sum = aggregate(AggOp::Sum, Axis::All, &x, ValueType::F64).unwrap();
+        let sum = aggregate(AggFn::Sum, Axis::All, &x, ValueType::F64).unwrap();
         assert!(matches!(sum, crate::Data::Scalar(Scalar::F64(v)) if v == 21.0));
-        let rows = aggregate(AggOp::Sum, Axis::Row, &x, ValueType::F64).unwrap();
+        let rows = aggregate(AggFn::Sum, Axis::Row, &x, ValueType::F64).unwrap();
         let crate::Data::Matrix(rows) = rows else { panic!() };
         assert_eq!((rows.rows(), rows.cols()), (2, 1));
         assert_eq!(rows.get(1, 0), Scalar::F64(15.0));
-        let var = aggregate(AggOp::Var, Axis::Col, &x, ValueType::F64).unwrap();
+        let var = aggregate(AggFn::Var, Axis::Col, &x, ValueType::F64).unwrap();
         let crate::Data::Matrix(var) = var else { panic!() };
         assert_eq!(var.get(0, 0), Scalar::F64(2.25));
-        let idx = aggregate(AggOp::IdxMax, Axis::Row, &x, ValueType::Index).unwrap();
+        let idx = aggregate(AggFn::IdxMax, Axis::Row, &x, ValueType::Index).unwrap();
         let crate::Data::Matrix(idx) = idx else { panic!() };
         assert_eq!(idx.get(0, 0), Scalar::UI64(2));
     }
@@ -385,9 +339,9 @@ mod tests {
     fn grouped_and_cumulative() {
         let x = m(3, 2, vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
         let g = Matrix::Dense(Dense::UI64(DenseMatrix::from_vec(3, 1, vec![0, 1, 0])));
-        let s = grouped(AggOp::Sum, &x, &g, 2, ValueType::F64).unwrap();
+        let s = grouped(AggFn::Sum, &x, &g, 2, ValueType::F64).unwrap();
         assert_eq!(s, Dense::F64(DenseMatrix::from_vec(2, 2, vec![6.0, 8.0, 3.0, 4.0])));
-        let c = cumulative(AggOp::Sum, &x).unwrap();
+        let c = cumulative(AggFn::Sum, &x).unwrap();
         assert_eq!(c, Dense::F64(DenseMatrix::from_vec(3, 2, vec![1.0, 2.0, 4.0, 6.0, 9.0, 12.0])));
     }
 }

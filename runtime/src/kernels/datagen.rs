@@ -1,14 +1,16 @@
-//! Data generation: `fill`, `rand` (DAPHNE's algorithm and random streams, so a seed gives the
-//! same matrix as DAPHNE), `seq`, `sample` and `diagMatrix`.
+//! Data generation: constants (`constant`, `matrixConstant`), `fill`, `rand` (DAPHNE's algorithm
+//! and random streams, so a seed gives the same matrix as DAPHNE), `seq`, `sample` and
+//! `diagMatrix`.
 
 use crate::csr::CsrMatrix;
+use crate::data::Data;
 use crate::dense::DenseMatrix;
 use crate::elem::{Elem, Num, Scalar};
-use crate::matrix::{Csr, CsrElem};
-use crate::matrix::{Dense, DenseElem};
+use crate::kernels::args::{OpArgs, Out, mat, one};
+use crate::matrix::{Csr, CsrElem, Dense, DenseElem, Matrix};
 use crate::rng::{MinStdRand0, Mt19937};
 use crate::{with_num_dense, with_num_vt, with_vt};
-use daphne_ir::ValueType;
+use daphne_ir::{Attr, Repr, Type, ValueType};
 
 /// A random seed for `seed = -1`, from the OS's hashing entropy and the clock.
 pub fn fresh_seed() -> i64 {
@@ -110,7 +112,7 @@ pub fn rand(
     seed: i64,
     vt: ValueType,
 ) -> Result<Dense, String> {
-    with_num_vt!(crate::matrix::storage_vt(vt), T => {
+    with_num_vt!(vt.storage_vt(), T => {
         let (a, b) = (T::from_scalar(min)?, T::from_scalar(max)?);
         rand_typed::<T>(rows, cols, a, b, sparsity, seed)
     }, str => Err("rand: the value type must be numeric".to_string()))
@@ -201,7 +203,7 @@ pub fn rand_csr(
     seed: i64,
     vt: ValueType,
 ) -> Result<Csr, String> {
-    match crate::matrix::storage_vt(vt) {
+    match vt.storage_vt() {
         ValueType::F64 => {
             rand_csr_typed::<f64>(rows, cols, f64::from_scalar(min)?, f64::from_scalar(max)?, sparsity, seed)
         }
@@ -267,7 +269,7 @@ fn seq_typed<T: Num + DenseElem>(start: T, end: T, inc: T) -> Result<Dense, Stri
 
 /// `seq(from, to, inc)`: a column from `from` towards `to` (inclusive) in steps of `inc`.
 pub fn seq(from: &Scalar, to: &Scalar, inc: &Scalar, vt: ValueType) -> Result<Dense, String> {
-    with_num_vt!(crate::matrix::storage_vt(vt), T => {
+    with_num_vt!(vt.storage_vt(), T => {
         seq_typed::<T>(T::from_scalar(from)?, T::from_scalar(to)?, T::from_scalar(inc)?)
     }, str => Err("seq: the value type must be numeric".to_string()))
 }
@@ -320,7 +322,7 @@ fn sample_typed<T: Num + DenseElem>(range: T, size: i64, with_replacement: bool,
 
 /// `sample(range, size, withReplacement, seed)`: `size` values from `[0, range)`.
 pub fn sample(range: &Scalar, size: i64, with_replacement: bool, seed: i64, vt: ValueType) -> Result<Dense, String> {
-    with_num_vt!(crate::matrix::storage_vt(vt), T => {
+    with_num_vt!(vt.storage_vt(), T => {
         sample_typed::<T>(T::from_scalar(range)?, size, with_replacement, seed)
     }, str => Err("sample: the value type must be numeric".to_string()))
 }
@@ -338,10 +340,81 @@ pub fn diag_matrix(v: &Dense) -> Result<Dense, String> {
 
 /// An identity-like helper used by tests and other kernels: a matrix from scalars of one type.
 pub fn from_scalars(vt: ValueType, rows: usize, cols: usize, cells: &[Scalar]) -> Result<Dense, String> {
-    with_vt!(crate::matrix::storage_vt(vt), T => {
+    with_vt!(vt.storage_vt(), T => {
         let v = cells.iter().map(T::from_scalar).collect::<Result<Vec<T>, String>>()?;
         Ok(T::wrap(DenseMatrix::from_vec(rows, cols, v)))
     })
+}
+
+// ------------------------------------------------------------------------------------------
+// Op adapters: operands to kernel arguments, kernel results to values (called by the op dispatch)
+// ------------------------------------------------------------------------------------------
+
+/// `daphne.constant`.
+pub fn run_constant(a: &OpArgs<'_>) -> Out {
+    match a.attr("value") {
+        Some(Attr::Const(c)) => one(Data::Scalar(c.clone())),
+        _ => Err("internal error: constant without value".into()),
+    }
+}
+
+/// `daphne.matrixConstant`.
+pub fn run_matrix_constant(a: &OpArgs<'_>) -> Out {
+    match a.attr("value") {
+        Some(Attr::Dense(d)) => mat(Dense::from_scalars(d.vt, d.rows as usize, d.cols as usize, &d.values)?),
+        _ => Err("internal error: matrix constant without value".into()),
+    }
+}
+
+/// `daphne.fill`.
+pub fn run_fill(a: &OpArgs<'_>) -> Out {
+    let v = a.scalar(0, "the value of fill")?.clone();
+    let rows = a.size(1, "the number of rows")?;
+    let cols = a.size(2, "the number of columns")?;
+    let vt = a.result_vt(0)?;
+    mat(fill(&v, rows, cols, vt)?)
+}
+
+/// `daphne.randMatrix`, sparse when the result type says so.
+pub fn run_rand(a: &OpArgs<'_>) -> Out {
+    let rows = a.size(0, "the number of rows")?;
+    let cols = a.size(1, "the number of columns")?;
+    let min = a.scalar(2, "min")?.clone();
+    let max = a.scalar(3, "max")?.clone();
+    let sparsity = a.f64_of(4, "the sparsity")?;
+    let seed = a.int(5, "the seed")?;
+    let vt = a.result_vt(0)?;
+    if min.value_type() != max.value_type() && min.value_type().is_float() != max.value_type().is_float() {
+        return Err("rand: min and max need to have the same type".into());
+    }
+    if matches!(a.static_type(0), Type::Matrix(t) if t.repr == Repr::Sparse) {
+        let c = rand_csr(rows, cols, &min, &max, sparsity, seed, vt)?;
+        return one(Data::Matrix(Matrix::Csr(c)));
+    }
+    mat(rand(rows, cols, &min, &max, sparsity, seed, vt)?)
+}
+
+/// `daphne.seq`.
+pub fn run_seq(a: &OpArgs<'_>) -> Out {
+    let vt = a.result_vt(0)?;
+    let (from, to, inc) = (a.scalar(0, "from")?, a.scalar(1, "to")?, a.scalar(2, "inc")?);
+    mat(seq(from, to, inc, vt)?)
+}
+
+/// `daphne.sample`.
+pub fn run_sample(a: &OpArgs<'_>) -> Out {
+    let vt = a.result_vt(0)?;
+    let range = a.scalar(0, "the range")?.clone();
+    let size = a.int(1, "the size")?;
+    let repl = a.flag(2, "withReplacement")?;
+    let seed = a.int(3, "the seed")?;
+    mat(sample(&range, size, repl, seed, vt)?)
+}
+
+/// `daphne.diagMatrix`.
+pub fn run_diag_matrix(a: &OpArgs<'_>) -> Out {
+    let m = a.matrix(0, "the argument of diagMatrix")?;
+    mat(diag_matrix(&m.dense())?)
 }
 
 #[cfg(test)]

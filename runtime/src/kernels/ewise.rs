@@ -2,147 +2,17 @@
 //! broadcasting (matrix-scalar, scalar-matrix, matrix-matrix, matrix-row vector, matrix-column
 //! vector), comparisons, the conditional `?:`, and string concatenation. Operands are cast to the
 //! computation type first (C++ semantics per element type: wrapping integers, IEEE floats).
+//! [`ewise_kernel`] runs any op of the elementwise families (unary, binary, outer) by the function
+//! the op table gives it.
 
 use crate::data::Data;
 use crate::dense::DenseMatrix;
 use crate::elem::{Num, Scalar};
+use crate::kernels::args::{OpArgs, Out, one, wrong_family};
 use crate::matrix::{Dense, DenseElem, Matrix};
 use crate::{with_num_dense, with_num_vt};
+use daphne_ir::ops::{BinaryFn, Family, UnaryFn};
 use daphne_ir::{OpKind, ValueType};
-
-/// Binary elementwise operations.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum BinOp {
-    Add,
-    Sub,
-    Mul,
-    Div,
-    Pow,
-    Mod,
-    Log,
-    Min,
-    Max,
-    And,
-    Or,
-    Xor,
-    Eq,
-    Neq,
-    Lt,
-    Le,
-    Gt,
-    Ge,
-    Concat,
-}
-
-impl BinOp {
-    pub fn from_kind(k: OpKind) -> Option<BinOp> {
-        Some(match k {
-            OpKind::EwAdd | OpKind::OuterAdd => BinOp::Add,
-            OpKind::EwSub | OpKind::OuterSub => BinOp::Sub,
-            OpKind::EwMul | OpKind::OuterMul => BinOp::Mul,
-            OpKind::EwDiv | OpKind::OuterDiv => BinOp::Div,
-            OpKind::EwPow | OpKind::OuterPow => BinOp::Pow,
-            OpKind::EwMod | OpKind::OuterMod => BinOp::Mod,
-            OpKind::EwLog | OpKind::OuterLog => BinOp::Log,
-            OpKind::EwMin | OpKind::OuterMin => BinOp::Min,
-            OpKind::EwMax | OpKind::OuterMax => BinOp::Max,
-            OpKind::EwAnd | OpKind::OuterAnd => BinOp::And,
-            OpKind::EwOr | OpKind::OuterOr => BinOp::Or,
-            OpKind::EwXor | OpKind::OuterXor => BinOp::Xor,
-            OpKind::EwEq | OpKind::OuterEq => BinOp::Eq,
-            OpKind::EwNeq | OpKind::OuterNeq => BinOp::Neq,
-            OpKind::EwLt | OpKind::OuterLt => BinOp::Lt,
-            OpKind::EwLe | OpKind::OuterLe => BinOp::Le,
-            OpKind::EwGt | OpKind::OuterGt => BinOp::Gt,
-            OpKind::EwGe | OpKind::OuterGe => BinOp::Ge,
-            OpKind::EwConcat | OpKind::OuterConcat => BinOp::Concat,
-            _ => return None,
-        })
-    }
-
-    pub fn is_comparison(self) -> bool {
-        matches!(self, BinOp::Eq | BinOp::Neq | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge)
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            BinOp::Add => "+",
-            BinOp::Sub => "-",
-            BinOp::Mul => "*",
-            BinOp::Div => "/",
-            BinOp::Pow => "^",
-            BinOp::Mod => "%",
-            BinOp::Log => "log",
-            BinOp::Min => "min",
-            BinOp::Max => "max",
-            BinOp::And => "&&",
-            BinOp::Or => "||",
-            BinOp::Xor => "xor",
-            BinOp::Eq => "==",
-            BinOp::Neq => "!=",
-            BinOp::Lt => "<",
-            BinOp::Le => "<=",
-            BinOp::Gt => ">",
-            BinOp::Ge => ">=",
-            BinOp::Concat => "concat",
-        }
-    }
-}
-
-/// Unary elementwise operations.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum UnOp {
-    Minus,
-    Abs,
-    Sign,
-    Exp,
-    Ln,
-    Sqrt,
-    Round,
-    Floor,
-    Ceil,
-    Sin,
-    Cos,
-    Tan,
-    Sinh,
-    Cosh,
-    Tanh,
-    Asin,
-    Acos,
-    Atan,
-    IsNan,
-    Lower,
-    Upper,
-}
-
-impl UnOp {
-    pub fn from_kind(k: OpKind) -> Option<UnOp> {
-        Some(match k {
-            OpKind::EwMinus => UnOp::Minus,
-            OpKind::EwAbs => UnOp::Abs,
-            OpKind::EwSign => UnOp::Sign,
-            OpKind::EwExp => UnOp::Exp,
-            OpKind::EwLn => UnOp::Ln,
-            OpKind::EwSqrt => UnOp::Sqrt,
-            OpKind::EwRound => UnOp::Round,
-            OpKind::EwFloor => UnOp::Floor,
-            OpKind::EwCeil => UnOp::Ceil,
-            OpKind::EwSin => UnOp::Sin,
-            OpKind::EwCos => UnOp::Cos,
-            OpKind::EwTan => UnOp::Tan,
-            OpKind::EwSinh => UnOp::Sinh,
-            OpKind::EwCosh => UnOp::Cosh,
-            OpKind::EwTanh => UnOp::Tanh,
-            OpKind::EwAsin => UnOp::Asin,
-            OpKind::EwAcos => UnOp::Acos,
-            OpKind::EwAtan => UnOp::Atan,
-            OpKind::EwIsNan => UnOp::IsNan,
-            OpKind::EwLower => UnOp::Lower,
-            OpKind::EwUpper => UnOp::Upper,
-            _ => return None,
-        })
-    }
-}
 
 // ------------------------------------------------------------------------------------------
 // Scalar semantics
@@ -276,9 +146,9 @@ fn zip<T: Num, U: Num>(
 }
 
 /// Runs a numeric binary op over typed sides, producing cells of type `T`.
-fn num_binary<T: Num + DenseElem>(op: BinOp, lhs: Side<'_, T>, rhs: Side<'_, T>) -> Result<DenseMatrix<T>, String> {
-    let name = op.name();
-    if !T::IS_FLOAT && matches!(op, BinOp::Div) {
+fn num_binary<T: Num + DenseElem>(op: BinaryFn, lhs: Side<'_, T>, rhs: Side<'_, T>) -> Result<DenseMatrix<T>, String> {
+    let name = op.symbol();
+    if !T::IS_FLOAT && matches!(op, BinaryFn::Div) {
         let zero_divisor = match &rhs {
             Side::Sca(y) => y.is_zero(),
             Side::Mat(m) => m.iter().any(|y| y.is_zero()),
@@ -288,35 +158,35 @@ fn num_binary<T: Num + DenseElem>(op: BinOp, lhs: Side<'_, T>, rhs: Side<'_, T>)
         }
     }
     match op {
-        BinOp::Add => zip(lhs, rhs, name, |a: T, b| a.add(b)),
-        BinOp::Sub => zip(lhs, rhs, name, |a: T, b| a.sub(b)),
-        BinOp::Mul => zip(lhs, rhs, name, |a: T, b| a.mul(b)),
-        BinOp::Div => zip(lhs, rhs, name, |a: T, b| a.div(b)),
+        BinaryFn::Add => zip(lhs, rhs, name, |a: T, b| a.add(b)),
+        BinaryFn::Sub => zip(lhs, rhs, name, |a: T, b| a.sub(b)),
+        BinaryFn::Mul => zip(lhs, rhs, name, |a: T, b| a.mul(b)),
+        BinaryFn::Div => zip(lhs, rhs, name, |a: T, b| a.div(b)),
         // Squaring is the common case (`X ^ 2`): a multiplication instead of a call of `pow`.
-        BinOp::Pow if T::IS_FLOAT && matches!(&rhs, Side::Sca(y) if y.to_f64() == 2.0) => {
+        BinaryFn::Pow if T::IS_FLOAT && matches!(&rhs, Side::Sca(y) if y.to_f64() == 2.0) => {
             zip(lhs, rhs, name, |a: T, _| a.mul(a))
         }
-        BinOp::Pow => zip(lhs, rhs, name, pow::<T>),
-        BinOp::Mod => zip(lhs, rhs, name, fmod::<T>),
-        BinOp::Log => zip(lhs, rhs, name, log_base::<T>),
-        BinOp::Min => zip(lhs, rhs, name, cpp_min::<T>),
-        BinOp::Max => zip(lhs, rhs, name, cpp_max::<T>),
-        BinOp::And => zip(lhs, rhs, name, |a: T, b: T| T::from_bool(a.to_bool() && b.to_bool())),
-        BinOp::Or => zip(lhs, rhs, name, |a: T, b: T| T::from_bool(a.to_bool() || b.to_bool())),
-        BinOp::Xor => zip(lhs, rhs, name, |a: T, b: T| T::from_bool(a.to_bool() != b.to_bool())),
-        BinOp::Eq => zip(lhs, rhs, name, |a: T, b| T::from_bool(a == b)),
-        BinOp::Neq => zip(lhs, rhs, name, |a: T, b| T::from_bool(a != b)),
-        BinOp::Lt => zip(lhs, rhs, name, |a: T, b| T::from_bool(a < b)),
-        BinOp::Le => zip(lhs, rhs, name, |a: T, b| T::from_bool(a <= b)),
-        BinOp::Gt => zip(lhs, rhs, name, |a: T, b| T::from_bool(a > b)),
-        BinOp::Ge => zip(lhs, rhs, name, |a: T, b| T::from_bool(a >= b)),
-        BinOp::Concat => Err("`concat` needs strings".into()),
+        BinaryFn::Pow => zip(lhs, rhs, name, pow::<T>),
+        BinaryFn::Mod => zip(lhs, rhs, name, fmod::<T>),
+        BinaryFn::Log => zip(lhs, rhs, name, log_base::<T>),
+        BinaryFn::Min => zip(lhs, rhs, name, cpp_min::<T>),
+        BinaryFn::Max => zip(lhs, rhs, name, cpp_max::<T>),
+        BinaryFn::And => zip(lhs, rhs, name, |a: T, b: T| T::from_bool(a.to_bool() && b.to_bool())),
+        BinaryFn::Or => zip(lhs, rhs, name, |a: T, b: T| T::from_bool(a.to_bool() || b.to_bool())),
+        BinaryFn::Xor => zip(lhs, rhs, name, |a: T, b: T| T::from_bool(a.to_bool() != b.to_bool())),
+        BinaryFn::Eq => zip(lhs, rhs, name, |a: T, b| T::from_bool(a == b)),
+        BinaryFn::Neq => zip(lhs, rhs, name, |a: T, b| T::from_bool(a != b)),
+        BinaryFn::Lt => zip(lhs, rhs, name, |a: T, b| T::from_bool(a < b)),
+        BinaryFn::Le => zip(lhs, rhs, name, |a: T, b| T::from_bool(a <= b)),
+        BinaryFn::Gt => zip(lhs, rhs, name, |a: T, b| T::from_bool(a > b)),
+        BinaryFn::Ge => zip(lhs, rhs, name, |a: T, b| T::from_bool(a >= b)),
+        BinaryFn::Concat => Err("`concat` needs strings".into()),
     }
 }
 
 /// String operands: concatenation and comparisons (lexicographic, byte-wise as in C++).
-fn str_binary(op: BinOp, lhs: &StrSide<'_>, rhs: &StrSide<'_>) -> Result<Dense, String> {
-    let (rows, cols) = broadcast_shape(lhs.shape(), rhs.shape(), op.name())?;
+fn str_binary(op: BinaryFn, lhs: &StrSide<'_>, rhs: &StrSide<'_>) -> Result<Dense, String> {
+    let (rows, cols) = broadcast_shape(lhs.shape(), rhs.shape(), op.symbol())?;
     let at = |s: &StrSide<'_>, r: usize, c: usize| -> String {
         match s {
             StrSide::Sca(v) => v.clone(),
@@ -328,21 +198,21 @@ fn str_binary(op: BinOp, lhs: &StrSide<'_>, rhs: &StrSide<'_>) -> Result<Dense, 
         }
     };
     match op {
-        BinOp::Add | BinOp::Concat => {
+        BinaryFn::Add | BinaryFn::Concat => {
             Ok(Dense::Str(DenseMatrix::from_fn(rows, cols, |r, c| at(lhs, r, c) + &at(rhs, r, c))))
         }
         _ if op.is_comparison() => Ok(Dense::SI64(DenseMatrix::from_fn(rows, cols, |r, c| {
             let (a, b) = (at(lhs, r, c), at(rhs, r, c));
             i64::from(match op {
-                BinOp::Eq => a == b,
-                BinOp::Neq => a != b,
-                BinOp::Lt => a < b,
-                BinOp::Le => a <= b,
-                BinOp::Gt => a > b,
+                BinaryFn::Eq => a == b,
+                BinaryFn::Neq => a != b,
+                BinaryFn::Lt => a < b,
+                BinaryFn::Le => a <= b,
+                BinaryFn::Gt => a > b,
                 _ => a >= b,
             })
         }))),
-        _ => Err(format!("the operation `{}` is not supported on strings", op.name())),
+        _ => Err(format!("the operation `{}` is not supported on strings", op.symbol())),
     }
 }
 
@@ -362,7 +232,7 @@ impl StrSide<'_> {
 
 /// The value type binary `op` computes in: the result type, except that comparisons compute in
 /// the most general operand type (their result may be a different type, e.g. si64 for strings).
-fn compute_vt(op: BinOp, lhs: ValueType, rhs: ValueType, res_vt: ValueType) -> ValueType {
+fn compute_vt(op: BinaryFn, lhs: ValueType, rhs: ValueType, res_vt: ValueType) -> ValueType {
     if op.is_comparison() { lhs.most_general(rhs) } else { res_vt }
 }
 
@@ -398,11 +268,11 @@ fn num_side<T: Num + DenseElem>(o: &Operand) -> Result<Side<'_, T>, String> {
 }
 
 /// `lhs op rhs` on scalars and matrices; `res_vt` is the result value type from type inference.
-pub fn binary(op: BinOp, lhs: &Data, rhs: &Data, res_vt: ValueType) -> Result<Data, String> {
+pub fn binary(op: BinaryFn, lhs: &Data, rhs: &Data, res_vt: ValueType) -> Result<Data, String> {
     let (Some(lvt), Some(rvt)) = (lhs.value_type(), rhs.value_type()) else {
-        return Err(format!("elementwise `{}` is not supported on a {} and a {}", op.name(), lhs.kind(), rhs.kind()));
+        return Err(format!("elementwise `{}` is not supported on a {} and a {}", op.symbol(), lhs.kind(), rhs.kind()));
     };
-    let cvt = crate::matrix::storage_vt(compute_vt(op, lvt, rvt, res_vt));
+    let cvt = compute_vt(op, lvt, rvt, res_vt).storage_vt();
     let (l, r) = (operand(lhs, cvt)?, operand(rhs, cvt)?);
     let both_scalar = matches!((&l, &r), (Operand::Sca(_), Operand::Sca(_)));
     let dense = if cvt == ValueType::Str {
@@ -412,7 +282,7 @@ pub fn binary(op: BinOp, lhs: &Data, rhs: &Data, res_vt: ValueType) -> Result<Da
             T::wrap(num_binary::<T>(op, num_side::<T>(&l)?, num_side::<T>(&r)?)?)
         }, str => unreachable!("strings are handled above"))
     };
-    let dense = if dense.vt() == crate::matrix::storage_vt(res_vt) { dense } else { dense.cast(res_vt)? };
+    let dense = if dense.vt() == res_vt.storage_vt() { dense } else { dense.cast(res_vt)? };
     if both_scalar {
         let mut s = dense.get(0, 0);
         if res_vt == ValueType::Index {
@@ -425,7 +295,7 @@ pub fn binary(op: BinOp, lhs: &Data, rhs: &Data, res_vt: ValueType) -> Result<Da
 }
 
 /// The generalized outer product: column vector `lhs` (m x 1) against row vector `rhs` (1 x n).
-pub fn outer(op: BinOp, lhs: &Data, rhs: &Data, res_vt: ValueType) -> Result<Data, String> {
+pub fn outer(op: BinaryFn, lhs: &Data, rhs: &Data, res_vt: ValueType) -> Result<Data, String> {
     let (Data::Matrix(a), Data::Matrix(b)) = (lhs, rhs) else {
         return Err("outer operations need two matrices".into());
     };
@@ -452,7 +322,7 @@ fn domain_error(x: f64, what: &str) -> String {
     format!("invalid argument '{}' passed to unary func {what}", crate::format::fmt_g(x))
 }
 
-fn num_unary<T: Num>(op: UnOp, m: &DenseMatrix<T>) -> Result<DenseMatrix<T>, String> {
+fn num_unary<T: Num>(op: UnaryFn, m: &DenseMatrix<T>) -> Result<DenseMatrix<T>, String> {
     let f64_map = |f: fn(f64) -> f64| -> DenseMatrix<T> { m.map(|x| T::from_f64(f(x.to_f64()))) };
     let f32_or_f64 = |f: fn(f64) -> f64, g: fn(f32) -> f32| -> DenseMatrix<T> {
         if T::VT == ValueType::F32 { m.map(|x| T::from_f64(g(x.to_f64() as f32) as f64)) } else { f64_map(f) }
@@ -464,8 +334,8 @@ fn num_unary<T: Num>(op: UnOp, m: &DenseMatrix<T>) -> Result<DenseMatrix<T>, Str
         }
     };
     Ok(match op {
-        UnOp::Minus => m.map(|x| x.neg()),
-        UnOp::Abs => {
+        UnaryFn::Minus => m.map(|x| x.neg()),
+        UnaryFn::Abs => {
             if T::IS_FLOAT {
                 f32_or_f64(f64::abs, f32::abs)
             } else if T::IS_SIGNED {
@@ -474,7 +344,7 @@ fn num_unary<T: Num>(op: UnOp, m: &DenseMatrix<T>) -> Result<DenseMatrix<T>, Str
                 m.clone()
             }
         }
-        UnOp::Sign => m.map(|x| {
+        UnaryFn::Sign => m.map(|x| {
             if x.is_zero() {
                 T::zero()
             } else if *x < T::zero() {
@@ -485,58 +355,58 @@ fn num_unary<T: Num>(op: UnOp, m: &DenseMatrix<T>) -> Result<DenseMatrix<T>, Str
                 T::from_f64(f64::NAN)
             }
         }),
-        UnOp::Exp => f32_or_f64(f64::exp, f32::exp),
-        UnOp::Ln => {
+        UnaryFn::Exp => f32_or_f64(f64::exp, f32::exp),
+        UnaryFn::Ln => {
             check(-0.0, f64::INFINITY, "LN with domain [-0, inf]")?;
             f32_or_f64(f64::ln, f32::ln)
         }
-        UnOp::Sqrt => {
+        UnaryFn::Sqrt => {
             check(-0.0, f64::INFINITY, "SQRT with domain [-0, inf]")?;
             f32_or_f64(f64::sqrt, f32::sqrt)
         }
-        UnOp::Round => {
+        UnaryFn::Round => {
             if T::IS_FLOAT {
                 f32_or_f64(f64::round, f32::round)
             } else {
                 m.clone()
             }
         }
-        UnOp::Floor => {
+        UnaryFn::Floor => {
             if T::IS_FLOAT {
                 f32_or_f64(f64::floor, f32::floor)
             } else {
                 m.clone()
             }
         }
-        UnOp::Ceil => {
+        UnaryFn::Ceil => {
             if T::IS_FLOAT {
                 f32_or_f64(f64::ceil, f32::ceil)
             } else {
                 m.clone()
             }
         }
-        UnOp::Sin => f32_or_f64(f64::sin, f32::sin),
-        UnOp::Cos => f32_or_f64(f64::cos, f32::cos),
-        UnOp::Tan => f32_or_f64(f64::tan, f32::tan),
-        UnOp::Sinh => f32_or_f64(f64::sinh, f32::sinh),
-        UnOp::Cosh => f32_or_f64(f64::cosh, f32::cosh),
-        UnOp::Tanh => f32_or_f64(f64::tanh, f32::tanh),
-        UnOp::Asin => {
+        UnaryFn::Sin => f32_or_f64(f64::sin, f32::sin),
+        UnaryFn::Cos => f32_or_f64(f64::cos, f32::cos),
+        UnaryFn::Tan => f32_or_f64(f64::tan, f32::tan),
+        UnaryFn::Sinh => f32_or_f64(f64::sinh, f32::sinh),
+        UnaryFn::Cosh => f32_or_f64(f64::cosh, f32::cosh),
+        UnaryFn::Tanh => f32_or_f64(f64::tanh, f32::tanh),
+        UnaryFn::Asin => {
             check(-1.0, 1.0, "ASIN with domain [-1, 1]")?;
             f32_or_f64(f64::asin, f32::asin)
         }
-        UnOp::Acos => {
+        UnaryFn::Acos => {
             check(-1.0, 1.0, "ACOS with domain [-1, 1]")?;
             f32_or_f64(f64::acos, f32::acos)
         }
-        UnOp::Atan => f32_or_f64(f64::atan, f32::atan),
-        UnOp::IsNan => m.map(|x| T::from_bool(x.is_nan())),
-        UnOp::Lower | UnOp::Upper => return Err("`lower`/`upper` need strings".into()),
+        UnaryFn::Atan => f32_or_f64(f64::atan, f32::atan),
+        UnaryFn::IsNan => m.map(|x| T::from_bool(x.is_nan())),
+        UnaryFn::Lower | UnaryFn::Upper => return Err("`lower`/`upper` need strings".into()),
     })
 }
 
 /// `op(arg)` on a scalar or matrix; `res_vt` is the result value type from type inference.
-pub fn unary(op: UnOp, arg: &Data, res_vt: ValueType) -> Result<Data, String> {
+pub fn unary(op: UnaryFn, arg: &Data, res_vt: ValueType) -> Result<Data, String> {
     let (m, scalar) = match arg {
         Data::Scalar(s) => (Dense::filled(res_vt, 1, 1, s)?, true),
         Data::Matrix(m) => (m.dense().cast(res_vt)?, false),
@@ -544,8 +414,8 @@ pub fn unary(op: UnOp, arg: &Data, res_vt: ValueType) -> Result<Data, String> {
     };
     let out = with_num_dense!(&m, t => DenseElem::wrap(num_unary(op, t)?), s => {
         match op {
-            UnOp::Lower => Dense::Str(s.map(|x| x.to_ascii_lowercase())),
-            UnOp::Upper => Dense::Str(s.map(|x| x.to_ascii_uppercase())),
+            UnaryFn::Lower => Dense::Str(s.map(|x| x.to_ascii_lowercase())),
+            UnaryFn::Upper => Dense::Str(s.map(|x| x.to_ascii_uppercase())),
             _ => return Err("this operation is not supported on strings".to_string()),
         }
     });
@@ -601,6 +471,47 @@ pub fn cond(c: &Data, a: &Data, b: &Data, res_vt: Option<ValueType>) -> Result<D
     }
 }
 
+/// The elementwise ops (binary, outer, unary) with result value type `vt`; `None` if `kind` is
+/// not one of them. Also what constant folding evaluates them with.
+pub fn ewise_kernel(kind: OpKind, args: &[Data], vt: ValueType) -> Option<Result<Data, String>> {
+    let (f, is_outer) = match kind.family() {
+        Family::Binary(f) => (f, false),
+        Family::Outer(f) => (f, true),
+        Family::Unary(f) => {
+            let [arg] = args else {
+                return Some(Err(format!("`{}` needs one operand", kind.name())));
+            };
+            return Some(unary(f, arg, vt));
+        }
+        _ => return None,
+    };
+    let [lhs, rhs] = args else {
+        return Some(Err(format!("`{}` needs two operands", kind.name())));
+    };
+    // `+` on strings is concatenation (DAPHNE canonicalizes ewAdd to ewConcat).
+    let f = if f == BinaryFn::Add && vt == ValueType::Str { BinaryFn::Concat } else { f };
+    Some(if is_outer { outer(f, lhs, rhs, vt) } else { binary(f, lhs, rhs, vt) })
+}
+
+// ------------------------------------------------------------------------------------------
+// Op adapters: operands to kernel arguments, kernel results to values (called by the op dispatch)
+// ------------------------------------------------------------------------------------------
+
+/// The elementwise unary, binary and outer ops: the function comes from the op table.
+pub fn run_ewise(a: &OpArgs<'_>) -> Out {
+    let vt = a.result_vt(0)?;
+    match ewise_kernel(a.kind(), a.all(), vt) {
+        Some(r) => one(r?),
+        None => Err(wrong_family(a.kind(), "elementwise")),
+    }
+}
+
+/// `daphne.cond` (`?:`).
+pub fn run_cond(a: &OpArgs<'_>) -> Out {
+    let vt = a.result_vt(0).ok();
+    one(cond(a.get(0), a.get(1), a.get(2), vt)?)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -626,33 +537,40 @@ mod tests {
         let row = mat(1, 2, vec![10.0, 20.0]);
         let col = mat(2, 1, vec![100.0, 200.0]);
         let f = |v: Vec<f64>| v.into_iter().map(Scalar::F64).collect::<Vec<_>>();
-        assert_eq!(cells(&binary(BinOp::Add, &x, &row, ValueType::F64).unwrap()), f(vec![11.0, 22.0, 13.0, 24.0]));
-        assert_eq!(cells(&binary(BinOp::Add, &x, &col, ValueType::F64).unwrap()), f(vec![101.0, 102.0, 203.0, 204.0]));
+        assert_eq!(cells(&binary(BinaryFn::Add, &x, &row, ValueType::F64).unwrap()), f(vec![11.0, 22.0, 13.0, 24.0]));
+        assert_eq!(
+            cells(&binary(BinaryFn::Add, &x, &col, ValueType::F64).unwrap()),
+            f(vec![101.0, 102.0, 203.0, 204.0])
+        );
         let two = Data::Scalar(Scalar::SI64(2));
-        assert_eq!(cells(&binary(BinOp::Sub, &two, &x, ValueType::F64).unwrap()), f(vec![1.0, 0.0, -1.0, -2.0]));
-        assert!(binary(BinOp::Add, &x, &mat(3, 1, vec![1.0, 2.0, 3.0]), ValueType::F64).is_err());
+        assert_eq!(cells(&binary(BinaryFn::Sub, &two, &x, ValueType::F64).unwrap()), f(vec![1.0, 0.0, -1.0, -2.0]));
+        assert!(binary(BinaryFn::Add, &x, &mat(3, 1, vec![1.0, 2.0, 3.0]), ValueType::F64).is_err());
     }
 
     #[test]
     fn scalar_semantics() {
         let s = |v: i64| Data::Scalar(Scalar::SI64(v));
-        let r = binary(BinOp::Div, &s(7), &s(2), ValueType::SI64).unwrap();
+        let r = binary(BinaryFn::Div, &s(7), &s(2), ValueType::SI64).unwrap();
         assert!(matches!(r, Data::Scalar(Scalar::SI64(3))));
-        assert!(binary(BinOp::Div, &s(7), &s(0), ValueType::SI64).is_err());
-        let r = binary(BinOp::Pow, &s(2), &s(10), ValueType::SI64).unwrap();
+        assert!(binary(BinaryFn::Div, &s(7), &s(0), ValueType::SI64).is_err());
+        let r = binary(BinaryFn::Pow, &s(2), &s(10), ValueType::SI64).unwrap();
         assert!(matches!(r, Data::Scalar(Scalar::SI64(1024))));
-        let r = binary(BinOp::Lt, &Data::Scalar(Scalar::F64(1.5)), &s(2), ValueType::F64).unwrap();
+        let r = binary(BinaryFn::Lt, &Data::Scalar(Scalar::F64(1.5)), &s(2), ValueType::F64).unwrap();
         assert!(matches!(r, Data::Scalar(Scalar::F64(v)) if v == 1.0));
-        let cat =
-            binary(BinOp::Add, &Data::Scalar(Scalar::Str("x".into())), &Data::Scalar(Scalar::F64(1.5)), ValueType::Str)
-                .unwrap();
+        let cat = binary(
+            BinaryFn::Add,
+            &Data::Scalar(Scalar::Str("x".into())),
+            &Data::Scalar(Scalar::F64(1.5)),
+            ValueType::Str,
+        )
+        .unwrap();
         assert!(matches!(cat, Data::Scalar(Scalar::Str(ref v)) if v == "x1.500000"));
     }
 
     #[test]
     fn unary_domains() {
-        assert!(unary(UnOp::Sqrt, &Data::Scalar(Scalar::F64(-1.0)), ValueType::F64).is_err());
-        let r = unary(UnOp::Sign, &Data::Scalar(Scalar::SI64(-5)), ValueType::SI64).unwrap();
+        assert!(unary(UnaryFn::Sqrt, &Data::Scalar(Scalar::F64(-1.0)), ValueType::F64).is_err());
+        let r = unary(UnaryFn::Sign, &Data::Scalar(Scalar::SI64(-5)), ValueType::SI64).unwrap();
         assert!(matches!(r, Data::Scalar(Scalar::SI64(-1))));
     }
 }

@@ -6,6 +6,7 @@ use crate::data::Data;
 use crate::dense::DenseMatrix;
 use crate::elem::{Elem, Scalar};
 use crate::frame::Frame;
+use crate::kernels::args::{OpArgs, Out, one};
 use crate::matrix::{Dense, DenseElem, Matrix};
 use crate::with_dense;
 use daphne_ir::ValueType;
@@ -248,6 +249,47 @@ pub fn to_scalar(d: &Data) -> Result<Scalar, String> {
 /// Whether a value's type name matches `T` (helper for generic code).
 pub fn is<T: Elem>(m: &Dense) -> bool {
     m.vt() == T::VT
+}
+
+// ------------------------------------------------------------------------------------------
+// Op adapters: operands to kernel arguments, kernel results to values (called by the op dispatch)
+// ------------------------------------------------------------------------------------------
+
+/// `daphne.sliceRow` (`rows`) and `daphne.sliceCol`.
+pub fn run_slice(a: &OpArgs<'_>, rows: bool) -> Out {
+    let lo = a.int(1, "the lower bound")?;
+    let hi = a.int(2, "the upper bound")?;
+    one(if rows { slice_rows(a.get(0), lo, hi)? } else { slice_cols(a.get(0), lo, hi)? })
+}
+
+/// `daphne.extractRow`.
+pub fn run_extract_row(a: &OpArgs<'_>) -> Out {
+    let sel = a.matrix(1, "the row positions")?;
+    one(extract_rows(a.get(0), sel)?)
+}
+
+/// `daphne.extractCol`.
+pub fn run_extract_col(a: &OpArgs<'_>) -> Out {
+    one(extract_cols(a.get(0), a.get(1))?)
+}
+
+/// `daphne.filterRow`.
+pub fn run_filter_row(a: &OpArgs<'_>) -> Out {
+    let sel = a.matrix(1, "the row filter")?;
+    one(filter_rows(a.get(0), sel)?)
+}
+
+/// `daphne.filterCol`.
+pub fn run_filter_col(a: &OpArgs<'_>) -> Out {
+    let sel = a.matrix(1, "the column filter")?;
+    one(filter_cols(a.get(0), sel)?)
+}
+
+/// `daphne.insertRow` (`rows`) and `daphne.insertCol`.
+pub fn run_insert(a: &OpArgs<'_>, rows: bool) -> Out {
+    let lo = a.int(2, "the lower bound")?;
+    let hi = a.int(3, "the upper bound")?;
+    one(insert(a.get(0), a.get(1), lo, hi, rows)?)
 }
 
 #[cfg(test)]

@@ -23,12 +23,14 @@
 //! the file and line instead.
 
 use crate::csr::CsrMatrix;
+use crate::data::Data;
 use crate::dense::DenseMatrix;
 use crate::elem::Elem;
 use crate::frame::Frame;
-use crate::matrix::{CsrElem, Dense, Matrix, convert_num, storage_vt};
+use crate::kernels::args::{OpArgs, Out, one};
+use crate::matrix::{CsrElem, Dense, Matrix, convert_num};
 use crate::with_dense;
-use daphne_ir::ValueType;
+use daphne_ir::{Type, ValueType};
 use serde_json::Value;
 use std::fmt::Write as _;
 use std::fs;
@@ -400,7 +402,7 @@ enum Cells {
 
 impl Cells {
     fn new(vt: ValueType, cap: usize) -> Result<Cells, String> {
-        Ok(match storage_vt(vt) {
+        Ok(match vt.storage_vt() {
             ValueType::F64 => Cells::F64(Vec::with_capacity(cap)),
             ValueType::F32 => Cells::F32(Vec::with_capacity(cap)),
             ValueType::SI64 => Cells::SI64(Vec::with_capacity(cap)),
@@ -865,7 +867,7 @@ pub fn read_mtx(path: &str, sparse: bool) -> Result<Matrix, String> {
         None if matches!(mm.values, MmValues::Integer(_)) => ValueType::SI64,
         None => ValueType::F64,
     };
-    match storage_vt(vt) {
+    match vt.storage_vt() {
         ValueType::F64 => mm_build::<f64>(&mm, sparse),
         ValueType::F32 => mm_build::<f32>(&mm, sparse),
         ValueType::SI64 => mm_build::<i64>(&mm, sparse),
@@ -952,6 +954,30 @@ pub fn write_frame(f: &Frame, path: &str) -> Result<(), String> {
     })?;
     let mp = meta_path(path);
     fs::write(&mp, json).map_err(|e| format!("cannot write {mp}: {e}"))
+}
+
+// ------------------------------------------------------------------------------------------
+// Op adapters: operands to kernel arguments, kernel results to values (called by the op dispatch)
+// ------------------------------------------------------------------------------------------
+
+/// `daphne.read`: a frame or a matrix, as the result type says.
+pub fn run_read(a: &OpArgs<'_>) -> Out {
+    let path = a.string(0, "the file name")?;
+    one(match a.static_type(0) {
+        Type::Frame(_) => Data::Frame(read_frame(&path)?),
+        _ => Data::Matrix(read_matrix(&path)?),
+    })
+}
+
+/// `daphne.write`.
+pub fn run_write(a: &OpArgs<'_>) -> Out {
+    let path = a.string(1, "the file name")?;
+    match a.get(0) {
+        Data::Matrix(m) => write_matrix(m, &path)?,
+        Data::Frame(f) => write_frame(f, &path)?,
+        other => return Err(format!("cannot write a {} to a file", other.kind())),
+    }
+    Ok(vec![])
 }
 
 #[cfg(test)]

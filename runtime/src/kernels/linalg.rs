@@ -6,9 +6,11 @@
 //! Every kernel runs faer with `Par::Seq`: the vectorized engine parallelizes across tasks
 //! itself, so kernels must not start threads of their own.
 
+use crate::data::Data;
 use crate::dense::DenseMatrix;
 use crate::elem::Num;
-use crate::matrix::{Dense, DenseElem, storage_vt};
+use crate::kernels::args::{OpArgs, Out, mat};
+use crate::matrix::{Dense, DenseElem, Matrix};
 use daphne_ir::ValueType;
 use faer::diag::Diag;
 use faer::dyn_stack::{MemBuffer, MemStack};
@@ -81,7 +83,7 @@ pub fn matmul(a: &Dense, b: &Dense, transa: bool, transb: bool, res_vt: ValueTyp
         ));
     }
     reject_strings("matrix multiplication", &[a, b], res_vt)?;
-    matmul_checked(a, b, transa, transb, storage_vt(res_vt), m, n)
+    matmul_checked(a, b, transa, transb, res_vt.storage_vt(), m, n)
 }
 
 /// `matmul` after the shape and type checks; `vt` is a storage value type.
@@ -196,7 +198,7 @@ fn loop_matmul<T: Num>(
 /// mirrored onto the other.
 pub fn syrk(a: &Dense, res_vt: ValueType) -> Result<Dense, String> {
     reject_strings("syrk", &[a], res_vt)?;
-    let vt = storage_vt(res_vt);
+    let vt = res_vt.storage_vt();
     match vt {
         ValueType::F64 => Ok(Dense::F64(faer_syrk(&typed(a)?))),
         ValueType::F32 => Ok(Dense::F32(faer_syrk(&typed(a)?))),
@@ -266,7 +268,7 @@ pub fn gemv(a: &Dense, x: &Dense, res_vt: ValueType) -> Result<Dense, String> {
         ));
     }
     reject_strings("gemv", &[a, x], res_vt)?;
-    matmul_checked(a, x, true, false, storage_vt(res_vt), a.cols(), 1)
+    matmul_checked(a, x, true, false, res_vt.storage_vt(), a.cols(), 1)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -281,7 +283,7 @@ pub fn gemv(a: &Dense, x: &Dense, res_vt: ValueType) -> Result<Dense, String> {
 /// singular as well. Non-finite values in `b` propagate into the result.
 pub fn solve(a: &Dense, b: &Dense, res_vt: ValueType) -> Result<Dense, String> {
     reject_strings("solve", &[a, b], res_vt)?;
-    match storage_vt(res_vt) {
+    match res_vt.storage_vt() {
         ValueType::F64 => Ok(Dense::F64(solve_typed(&typed(a)?, &typed(b)?)?)),
         ValueType::F32 => Ok(Dense::F32(solve_typed(&typed(a)?, &typed(b)?)?)),
         other => Err(format!("solve supports only f32 and f64 (the result value type is {other})")),
@@ -428,6 +430,50 @@ fn eigen_typed<T: Num + RealField>(a: &DenseMatrix<T>, tol: f64) -> Result<(Dens
         if signs[c] { Num::neg(v) } else { v }
     });
     Ok((sorted_values, vectors))
+}
+
+// ------------------------------------------------------------------------------------------
+// Op adapters: operands to kernel arguments, kernel results to values (called by the op dispatch)
+// ------------------------------------------------------------------------------------------
+
+/// `daphne.matMul` (`A @ B` with transposition flags).
+pub fn run_matmul(a: &OpArgs<'_>) -> Out {
+    let vt = a.result_vt(0)?;
+    let x = a.matrix(0, "the left operand of @")?;
+    let y = a.matrix(1, "the right operand of @")?;
+    let ta = a.flag(2, "transa")?;
+    let tb = a.flag(3, "transb")?;
+    mat(matmul(&x.dense(), &y.dense(), ta, tb, vt)?)
+}
+
+/// `daphne.solve`.
+pub fn run_solve(a: &OpArgs<'_>) -> Out {
+    let vt = a.result_vt(0)?;
+    let x = a.matrix(0, "the matrix of solve")?;
+    let y = a.matrix(1, "the right-hand side of solve")?;
+    mat(solve(&x.dense(), &y.dense(), vt)?)
+}
+
+/// `daphne.eigenCal`: eigenvalues and eigenvectors.
+pub fn run_eigen(a: &OpArgs<'_>) -> Out {
+    let x = a.matrix(0, "the argument of eigen")?;
+    let (vals, vecs) = eigen(&x.dense())?;
+    Ok(vec![Data::Matrix(Matrix::Dense(vals)), Data::Matrix(Matrix::Dense(vecs))])
+}
+
+/// `daphne.syrk` (`t(A) @ A`).
+pub fn run_syrk(a: &OpArgs<'_>) -> Out {
+    let vt = a.result_vt(0)?;
+    let x = a.matrix(0, "the argument of syrk")?;
+    mat(syrk(&x.dense(), vt)?)
+}
+
+/// `daphne.gemv` (`t(A) @ x`).
+pub fn run_gemv(a: &OpArgs<'_>) -> Out {
+    let vt = a.result_vt(0)?;
+    let x = a.matrix(0, "the matrix of gemv")?;
+    let v = a.matrix(1, "the vector of gemv")?;
+    mat(gemv(&x.dense(), &v.dense(), vt)?)
 }
 
 #[cfg(test)]

@@ -1,9 +1,11 @@
 //! Value transformations used in data preparation: `replace`, `ctable` (contingency tables),
 //! `oneHot`, `recode`, `bin` and `quantize`, with DAPHNE's semantics and error messages.
 
+use crate::data::Data;
 use crate::dense::DenseMatrix;
 use crate::elem::{Elem, Num, Scalar};
-use crate::matrix::{Dense, DenseElem};
+use crate::kernels::args::{OpArgs, Out, mat};
+use crate::matrix::{Dense, DenseElem, Matrix};
 use crate::{with_num_dense, with_num_vt};
 use daphne_ir::ValueType;
 
@@ -49,7 +51,7 @@ pub fn ctable(lhs: &Dense, rhs: &Dense, weight: &Scalar, rows: i64, cols: i64, v
     let derive_cols = cols < 0;
     let nr = if derive_rows { ys.iter().max().map_or(0, |m| m + 1) } else { rows } as usize;
     let nc = if derive_cols { xs.iter().max().map_or(0, |m| m + 1) } else { cols } as usize;
-    with_num_vt!(crate::matrix::storage_vt(vt), T => {
+    with_num_vt!(vt.storage_vt(), T => {
         let w = T::from_scalar(weight)?;
         let mut v = vec![T::zero(); nr * nc];
         for (y, x) in ys.iter().zip(&xs) {
@@ -202,6 +204,63 @@ pub fn quantize(m: &Dense, min: f64, max: f64) -> Result<Dense, String> {
     let Dense::F64(f) = f else { return Err("internal error: quantize".into()) };
     let scale = 255.0 / (max - min);
     Ok(Dense::UI8(f.map(|x| ((x.clamp(min, max) - min) * scale).round() as u8)))
+}
+
+// ------------------------------------------------------------------------------------------
+// Op adapters: operands to kernel arguments, kernel results to values (called by the op dispatch)
+// ------------------------------------------------------------------------------------------
+
+/// `daphne.replace`, in the result's value type.
+pub fn run_replace(a: &OpArgs<'_>) -> Out {
+    let vt = a.result_vt(0)?;
+    let m = a.matrix(0, "the argument of replace")?;
+    let p = a.scalar(1, "the pattern")?;
+    let r = a.scalar(2, "the replacement")?;
+    let m = m.dense().cast(vt)?;
+    mat(replace(&m, p, r)?)
+}
+
+/// `daphne.ctable`.
+pub fn run_ctable(a: &OpArgs<'_>) -> Out {
+    let vt = a.result_vt(0)?;
+    let y = a.matrix(0, "the first argument of ctable")?;
+    let x = a.matrix(1, "the second argument of ctable")?;
+    let w = a.scalar(2, "the weight")?;
+    let rows = a.int(3, "the number of rows")?;
+    let cols = a.int(4, "the number of columns")?;
+    mat(ctable(&y.dense(), &x.dense(), w, rows, cols, vt)?)
+}
+
+/// `daphne.oneHot`.
+pub fn run_one_hot(a: &OpArgs<'_>) -> Out {
+    let m = a.matrix(0, "the argument of oneHot")?;
+    let info = a.matrix(1, "the info of oneHot")?;
+    mat(one_hot(&m.dense(), &info.dense())?)
+}
+
+/// `daphne.recode`: the codes and the dictionary.
+pub fn run_recode(a: &OpArgs<'_>) -> Out {
+    let m = a.matrix(0, "the argument of recode")?;
+    let ordered = a.flag(1, "orderPreserving")?;
+    let (codes, dict) = recode(&m.dense(), ordered)?;
+    Ok(vec![Data::Matrix(Matrix::Dense(codes)), Data::Matrix(Matrix::Dense(dict))])
+}
+
+/// `daphne.bin`.
+pub fn run_bin(a: &OpArgs<'_>) -> Out {
+    let m = a.matrix(0, "the argument of bin")?;
+    let n = a.int(1, "the number of bins")?;
+    let lo = a.scalar(2, "min")?;
+    let hi = a.scalar(3, "max")?;
+    mat(bin(&m.dense(), n, lo, hi)?)
+}
+
+/// `daphne.quantize`.
+pub fn run_quantize(a: &OpArgs<'_>) -> Out {
+    let m = a.matrix(0, "the argument of quantize")?;
+    let lo = a.f64_of(1, "min")?;
+    let hi = a.f64_of(2, "max")?;
+    mat(quantize(&m.dense(), lo, hi)?)
 }
 
 #[cfg(test)]

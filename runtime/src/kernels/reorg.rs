@@ -5,6 +5,7 @@ use crate::data::Data;
 use crate::dense::DenseMatrix;
 use crate::elem::{Elem, Scalar};
 use crate::frame::Frame;
+use crate::kernels::args::{OpArgs, Out, mat, one};
 use crate::matrix::{Dense, DenseElem, Matrix};
 use crate::with_dense;
 use daphne_ir::ValueType;
@@ -186,6 +187,48 @@ pub fn order(arg: &Data, keys: &[(usize, bool)], return_indexes: bool) -> Result
         }
         _ => unreachable!("checked above"),
     })
+}
+
+// ------------------------------------------------------------------------------------------
+// Op adapters: operands to kernel arguments, kernel results to values (called by the op dispatch)
+// ------------------------------------------------------------------------------------------
+
+/// `daphne.reshape`.
+pub fn run_reshape(a: &OpArgs<'_>) -> Out {
+    let m = a.matrix(0, "the argument of reshape")?;
+    let rows = a.size(1, "the number of rows")?;
+    let cols = a.size(2, "the number of columns")?;
+    mat(reshape(&m.dense(), rows, cols)?)
+}
+
+/// `daphne.transpose`.
+pub fn run_transpose(a: &OpArgs<'_>) -> Out {
+    let m = a.matrix(0, "the argument of t")?;
+    mat(m.dense().transpose())
+}
+
+/// `daphne.colBind` (`cols`) and `daphne.rowBind`.
+pub fn run_bind(a: &OpArgs<'_>, cols: bool) -> Out {
+    let vt = a.result_vt(0).ok();
+    one(bind(a.get(0), a.get(1), cols, vt)?)
+}
+
+/// `daphne.reverse`.
+pub fn run_reverse(a: &OpArgs<'_>) -> Out {
+    let m = a.matrix(0, "the argument of reverse")?;
+    mat(reverse(&m.dense()))
+}
+
+/// `daphne.order`: the argument, then the key columns, their directions and `returnIndexes`.
+pub fn run_order(a: &OpArgs<'_>) -> Out {
+    let args = a.all();
+    let n = (args.len() - 2) / 2;
+    let mut keys = Vec::with_capacity(n);
+    for i in 0..n {
+        keys.push((a.size(1 + i, "a column index")?, a.flag(1 + n + i, "a sort direction")?));
+    }
+    let ret = a.flag(args.len() - 1, "returnIndexes")?;
+    one(order(a.get(0), &keys, ret)?)
 }
 
 #[cfg(test)]

@@ -1,8 +1,10 @@
 //! Structural matrix operations: the diagonal as a vector, lower/upper triangles and the symmetry
 //! test.
 
+use crate::data::Data;
 use crate::dense::DenseMatrix;
-use crate::elem::Num;
+use crate::elem::{Num, Scalar};
+use crate::kernels::args::{OpArgs, Out, mat, one};
 use crate::matrix::{Dense, DenseElem};
 use crate::{with_dense, with_num_dense};
 
@@ -42,4 +44,29 @@ pub fn is_symmetric(m: &Dense) -> Result<bool, String> {
         let n = t.rows();
         (0..n).all(|r| (r + 1..n).all(|c| t.get(r, c) == t.get(c, r)))
     }))
+}
+
+// ------------------------------------------------------------------------------------------
+// Op adapters: operands to kernel arguments, kernel results to values (called by the op dispatch)
+// ------------------------------------------------------------------------------------------
+
+/// `daphne.diagVector`.
+pub fn run_diag_vector(a: &OpArgs<'_>) -> Out {
+    let m = a.matrix(0, "the argument of diagVector")?;
+    mat(diag_vector(&m.dense())?)
+}
+
+/// `daphne.tri` (`lowerTri`, `upperTri`).
+pub fn run_tri(a: &OpArgs<'_>) -> Out {
+    let m = a.matrix(0, "the argument of lowerTri/upperTri")?;
+    let upper = a.flag(1, "upper")?;
+    let diag = a.flag(2, "diag")?;
+    let values = a.flag(3, "values")?;
+    mat(tri(&m.dense(), upper, diag, values)?)
+}
+
+/// `daphne.isSymmetric`.
+pub fn run_is_symmetric(a: &OpArgs<'_>) -> Out {
+    let m = a.matrix(0, "the argument of isSymmetric")?;
+    one(Data::Scalar(Scalar::Bool(is_symmetric(&m.dense())?)))
 }

@@ -13,9 +13,9 @@ mod native;
 mod sink;
 
 use crate::data::Data;
-use crate::exec::ExecError;
-use crate::exec::OpDispatch;
-use crate::kernels::ewise::{self, BinOp};
+use crate::dispatch::OpDispatch;
+use crate::error::ExecError;
+use crate::kernels::combine::reduce;
 use crate::matrix::{Dense, Matrix};
 use daphne_ir::vector::{self, Combine, Split};
 use daphne_ir::{Block, Module, Op, OpKind, Value};
@@ -285,22 +285,6 @@ fn fits(results: &[Data], combines: &[Combine], batch_rows: usize) -> bool {
             (Combine::Add | Combine::Min | Combine::Max, Data::Scalar(_) | Data::Matrix(Matrix::Dense(_))) => true,
             _ => false,
         })
-}
-
-/// Reduces two partial results of a reduction output.
-pub fn reduce(a: Data, b: &Data, c: Combine) -> Result<Data, String> {
-    let op = match c {
-        Combine::Add => BinOp::Add,
-        Combine::Min => BinOp::Min,
-        Combine::Max => BinOp::Max,
-        Combine::Rows | Combine::Cols => return Err("rows and columns are placed, not reduced".into()),
-    };
-    let vt = match &a {
-        Data::Scalar(s) => s.value_type(),
-        Data::Matrix(m) => m.vt(),
-        other => return Err(format!("cannot reduce a {}", other.kind())),
-    };
-    ewise::binary(op, &a, b, vt)
 }
 
 /// Places a batch result into its output.

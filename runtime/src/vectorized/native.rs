@@ -287,7 +287,7 @@ fn predicted_kinds(m: &Module, op: Op) -> Option<(Vec<ArgKind>, Vec<Combine>)> {
     let splits = vector::splits(m, op).ok()?;
     let combines = vector::combines(m, op).ok()?;
     let operands = m.operands(op);
-    let shape = |t: &daphne_ir::MatrixType| Some((t.rows?, t.cols?, daphne_codegen::storage_vt(t.vt?)));
+    let shape = |t: &daphne_ir::MatrixType| Some((t.rows?, t.cols?, t.vt?.storage_vt()));
     let (mut rows, mut cols, mut bytes) = (0, 0, 0u64);
     for (v, split) in operands.iter().zip(&splits) {
         if let (Type::Matrix(t), Split::Rows) = (m.value_type(*v), split) {
@@ -317,7 +317,7 @@ fn predicted_kinds(m: &Module, op: Op) -> Option<(Vec<ArgKind>, Vec<Combine>)> {
                 (1, c, vt) if c == cols => ArgKind::Row(vt),
                 _ => return None,
             },
-            (t, _) if t.is_scalar() => ArgKind::Scalar(daphne_codegen::storage_vt(t.value_type()?)),
+            (t, _) if t.is_scalar() => ArgKind::Scalar(t.value_type()?.storage_vt()),
             _ => return None,
         });
     }

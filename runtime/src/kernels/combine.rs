@@ -1,10 +1,32 @@
-//! Stacking the row and column blocks of the partitions, in partition order (reductions use the
-//! local engine's `reduce`).
+//! Kernels that combine the partial results of a pipeline's batches, tasks or partitions into one
+//! result: `reduce` merges two partial results of an `Add`/`Min`/`Max` output, `stack` puts row or
+//! column blocks together in order (`Rows`/`Cols` outputs). The vectorized engine reduces with them
+//! and the distributed coordinator reduces and stacks with them.
 
-use daphne_runtime::dense::DenseMatrix;
-use daphne_runtime::matrix::{Dense, DenseElem};
-use daphne_runtime::with_dense;
+use crate::data::Data;
+use crate::dense::DenseMatrix;
+use crate::kernels::ewise;
+use crate::matrix::{Dense, DenseElem};
+use crate::with_dense;
+use daphne_ir::ops::BinaryFn;
+use daphne_ir::vector::Combine;
 use std::borrow::Cow;
+
+/// Reduces two partial results of a reduction output.
+pub fn reduce(a: Data, b: &Data, c: Combine) -> Result<Data, String> {
+    let op = match c {
+        Combine::Add => BinaryFn::Add,
+        Combine::Min => BinaryFn::Min,
+        Combine::Max => BinaryFn::Max,
+        Combine::Rows | Combine::Cols => return Err("rows and columns are placed, not reduced".into()),
+    };
+    let vt = match &a {
+        Data::Scalar(s) => s.value_type(),
+        Data::Matrix(m) => m.vt(),
+        other => return Err(format!("cannot reduce a {}", other.kind())),
+    };
+    ewise::binary(op, &a, b, vt)
+}
 
 /// Stacks blocks vertically (`cols` false) or side by side, in order, in the first block's type.
 pub fn stack(blocks: &[Dense], cols: bool) -> Result<Dense, String> {
