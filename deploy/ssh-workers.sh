@@ -76,9 +76,11 @@ Environment:
   DAPHNE_WORKER_START_TIMEOUT  seconds to wait for each banner (default 20)
   DAPHNE_WORKER_STOP_TIMEOUT   seconds between SIGTERM and SIGKILL (default 10)
 
-Security: a worker on a non-loopback address runs any code a coordinator sends it. Keep the
-workers on a private network or behind a firewall that admits only the coordinator, and set
-DAPHNE_WORKER_TOKEN (it is sent to the hosts on ssh's standard input, never on a command line).
+Security: a worker on a non-loopback address needs DAPHNE_WORKER_TOKEN (without one it refuses
+to start; it is sent to the hosts on ssh's standard input, never on a command line). A worker runs
+only the tasks the distributed stage emits, but anyone with the token can store data there and use
+its cores: keep the workers on a private network or behind a firewall that admits only the
+coordinator.
 
 Example:
   printf '%s\n' node1:50000 node2:50000 > hosts
@@ -441,7 +443,7 @@ cmd_start() {
         if [[ $ip == *:* ]]; then b="[$ip]:${PORTS[i]}"; else b="$ip:${PORTS[i]}"; fi
         binds+=("$b")
         if [[ -z ${DAPHNE_WORKER_TOKEN:-} ]] && ! is_loopback "$ip"; then
-            note "warning: ${TARGETS[i]}: the worker listens on $b without a token: anyone who reaches it can run code there (set DAPHNE_WORKER_TOKEN, keep it on a private network)"
+            die "${TARGETS[i]}: a worker on $b needs a token (DistributedWorker refuses a non-loopback address without one): set DAPHNE_WORKER_TOKEN, e.g. export DAPHNE_WORKER_TOKEN=\$(openssl rand -hex 24)"
         fi
     done
 

@@ -304,6 +304,7 @@ fn execute(
             let (code, what) = match &e {
                 ExecError::Runtime { .. } => ("E0301", "execution error"),
                 ExecError::Stop { .. } => ("E0302", "the script called stop"),
+                ExecError::TimedOut { .. } => ("E0303", "time limit exceeded"),
             };
             let mut d = Diagnostic::error(code, format!("{what}: {}", e.message()));
             if let Some(span) = sources.span_of_loc(e.loc(), &module.files) {

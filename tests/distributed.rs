@@ -395,6 +395,7 @@ fn worker_command_line_and_signals() {
     let run = |a: &[&str]| {
         let mut child = Command::new(env!("CARGO_BIN_EXE_DistributedWorker"))
             .args(a)
+            .env_remove("DAPHNE_WORKER_TOKEN")
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -409,6 +410,10 @@ fn worker_command_line_and_signals() {
     let (code, err) = run(&[]);
     assert_eq!(code, Some(1));
     assert!(err.contains("usage: DistributedWorker"), "{err}");
+    // Safe by default: no token on an address other than loopback is refused before it listens.
+    let (code, err) = run(&["0.0.0.0:0"]);
+    assert_eq!(code, Some(1));
+    assert!(err.contains("refusing to listen on 0.0.0.0:0 without a token") && err.contains("--insecure"), "{err}");
     // A port already in use.
     let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("a port");
     let addr = taken.local_addr().expect("addr").to_string();
@@ -440,4 +445,119 @@ fn the_main_example_runs_distributed_as_locally() {
     assert_eq!(String::from_utf8_lossy(&out.stdout), expected);
     assert!(stderr.contains("started 2 local DistributedWorkers"), "{stderr}");
     assert!(stderr.contains(" 0 on the coordinator"), "every pipeline ran on the workers: {stderr}");
+}
+
+/// The IR a script's `@main` compiles to, renamed `@dist`: what a hand-written client could send
+/// as a task (any op of the language, not only what the `distributed` stage emits).
+fn main_as_task(script: &str, dir: &std::path::Path) -> String {
+    let path = dir.join("main_as_task.daph");
+    std::fs::write(&path, script).expect("script written");
+    let out = run_daphne_env(
+        &args(&["--compile-only", "--explain", "parsing", path.to_str().expect("utf-8 path")]),
+        &[],
+        TIMEOUT,
+    );
+    let stderr = String::from_utf8(out.stderr).expect("utf-8");
+    let ir = stderr.split_once(":\n").expect("an explain header").1;
+    assert!(parse_module(ir).is_ok(), "{ir}");
+    ir.replace("func.func @main()", "func.func @dist()")
+}
+
+#[test]
+fn tasks_beyond_the_distributed_stage_are_refused_before_they_run() {
+    let dir = std::env::temp_dir().join(format!("daphne-allowlist-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let outside = dir.join("outside.csv");
+    std::fs::write(&outside, "1,2\n3,4\n").expect("csv");
+    std::fs::write(
+        dir.join("outside.csv.meta"),
+        r#"{"numRows": 2, "numCols": 2, "valueType": "f64"}"#,
+    )
+    .expect("meta");
+    let written = dir.join("pwned_by_task.csv");
+    let _ = std::fs::remove_file(&written);
+    let cases = [
+        (format!("writeMatrix(fill(1.0, 2, 2), \"{}\");\n", written.display()), "daphne.write"),
+        (format!("X = readMatrix(\"{}\");\nprint(X);\n", outside.display()), "daphne.read"),
+        ("print(1);\n".to_string(), "daphne.print"),
+        ("i = 0;\nwhile (i < 3) { i = i + 1; }\n".to_string(), "scf.while"),
+        ("def f(x) { return x + 1; }\ny = f(2);\n".to_string(), "daphne.generic_call"),
+        ("t = now();\n".to_string(), "daphne.now"),
+        ("stop(\"no\");\n".to_string(), "daphne.stop"),
+    ];
+    let workers = Workers::start(1);
+    let addr = workers.addrs[0].clone();
+    let rt = runtime();
+    for (script, op) in &cases {
+        let ir = main_as_task(script, &dir);
+        rt.block_on(async {
+            let mut c = client(&addr).await;
+            let e = c
+                .compute(Task { version: PROTOCOL_VERSION, session: 11, ir: ir.clone(), inputs: vec![] })
+                .await
+                .expect_err(&format!("a task with `{op}` ran:\n{ir}"));
+            assert_eq!(e.code(), Code::PermissionDenied, "{op}: {e:?}");
+            assert!(e.message().contains(&format!("`{op}`")), "{op}: {}", e.message());
+            let req = FreeRequest { version: PROTOCOL_VERSION, session: 11, ids: vec![], all: false };
+            c.free_mem(req).await.unwrap_or_else(|e| panic!("after `{op}`: the worker stopped serving: {e}"));
+        });
+    }
+    assert!(!written.exists(), "a refused task wrote {}", written.display());
+    let two_functions = "module {\n  func.func @dist() {\n    \"daphne.return\"() : () -> ()\n  }\n  func.func @other() {\n    \"daphne.return\"() : () -> ()\n  }\n}\n";
+    rt.block_on(async {
+        let mut c = client(&addr).await;
+        let task = Task { version: PROTOCOL_VERSION, session: 11, ir: two_functions.into(), inputs: vec![] };
+        let e = c.compute(task).await.expect_err("a task of two functions");
+        assert_eq!(e.code(), Code::PermissionDenied, "{e:?}");
+        assert!(e.message().contains("@other"), "{}", e.message());
+    });
+    assert_eq!(workers.object_count(0), 0);
+}
+
+/// Stores a 1000 x 10 matrix of f64 (80 000 bytes) and runs `ir` over it; the call's result.
+fn run_over_stored_block(addr: &str, ir: &str) -> Result<(), Status> {
+    runtime().block_on(async {
+        let mut c = client(addr).await;
+        let payload = 0.5f64.to_le_bytes().repeat(10_000);
+        let id = c
+            .store(tokio_stream::iter(vec![store_chunk(21, Some(dense_meta(1000, 10)), payload)]))
+            .await
+            .expect("an 80 000-byte object fits")
+            .into_inner()
+            .id;
+        let task = Task {
+            version: PROTOCOL_VERSION,
+            session: 21,
+            ir: ir.to_string(),
+            inputs: vec![TaskInput { value: Some(task_input::Value::Object(id)) }],
+        };
+        let r = c.compute(task).await.map(|_| ());
+        let free = FreeRequest { version: PROTOCOL_VERSION, session: 21, ids: vec![], all: true };
+        c.free_mem(free).await.expect("the worker still serves");
+        r
+    })
+}
+
+#[test]
+fn work_per_task_is_bounded_by_memory_and_time() {
+    let ir = task_ir("X = rand(1000, 10, 0.0, 1.0, 1.0, 1);\nY = X * 2.0 + 1.0;\nprint(Y[0, 0]);\n");
+    let m = parse_module(&ir).expect("task parses");
+    let dist = m.find_func("dist").expect("@dist");
+    assert_eq!(m.block_args(m.op_block(dist, 0).expect("body")).len(), 1, "one input:\n{ir}");
+    // Unlimited, the task runs.
+    let free = Workers::start(1);
+    run_over_stored_block(&free.addrs[0], &ir).expect("the task runs without limits");
+    // Its 80 000-byte result does not fit beside its input in 100 KiB: refused before it runs.
+    let small = Workers::start_with(1, &["--memory-limit", "100K"], &[]);
+    let e = run_over_stored_block(&small.addrs[0], &ir).expect_err("the result does not fit");
+    assert_eq!(e.code(), Code::ResourceExhausted, "{e:?}");
+    assert!(e.message().contains("(at least) of 80000 bytes"), "refused up front: {}", e.message());
+    // A task that runs longer than --task-timeout is cancelled (a microsecond: always longer).
+    let hurried = Workers::start_with(1, &["--task-timeout", "0.000001"], &[]);
+    let e = run_over_stored_block(&hurried.addrs[0], &ir).expect_err("the task took too long");
+    assert_eq!(e.code(), Code::DeadlineExceeded, "{e:?}");
+    assert!(e.message().contains("--task-timeout"), "{}", e.message());
+    for w in [&free, &small, &hurried] {
+        assert_eq!(w.object_count(0), 0);
+    }
 }

@@ -9,7 +9,8 @@
 //!   succeeds (the encoder accepts everything the decoder produces);
 //! * the whole input decoded as `StoreChunk`, `Task` and `TransferRequest` never panics; a
 //!   `StoreChunk` carrying a header goes through `wire::decode` too, and a `Task`'s IR text
-//!   through `daphne_ir::parse_module`.
+//!   through `daphne_ir::parse_module`, the verifier and the worker's task allowlist
+//!   (`daphne_worker::allowlist::check_task`), which must answer without panicking.
 #![no_main]
 
 use daphne_distributed::proto::{ObjectMeta, StoreChunk, Task, TransferRequest};
@@ -44,7 +45,9 @@ fuzz_target!(|data: &[u8]| {
     }
     if let Ok(task) = Task::decode(data) {
         if let Ok(m) = daphne_ir::parse_module(&task.ir) {
-            let _ = daphne_ir::verify(&m);
+            if daphne_ir::verify(&m).is_ok() {
+                let _ = daphne_worker::allowlist::check_task(&m);
+            }
         }
     }
     let _ = TransferRequest::decode(data);

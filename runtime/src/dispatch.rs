@@ -18,9 +18,23 @@ use daphne_ir::{Module, Op, OpKind, Repr, Type};
 #[derive(Clone, Copy)]
 pub(crate) struct OpDispatch<'m> {
     pub(crate) m: &'m Module,
+    /// When the run must stop ([`crate::exec::ExecOptions::deadline`]): checked before every op
+    /// and every batch, so a long pipeline is cancelled between batches.
+    pub(crate) deadline: Option<std::time::Instant>,
 }
 
 impl OpDispatch<'_> {
+    /// Fails once the run's deadline has passed.
+    pub(crate) fn check_deadline(&self, op: Op) -> Result<(), ExecError> {
+        match self.deadline {
+            Some(d) if std::time::Instant::now() >= d => Err(ExecError::TimedOut {
+                message: "the run passed its deadline".into(),
+                loc: self.m.op(op).loc.clone(),
+            }),
+            _ => Ok(()),
+        }
+    }
+
     /// An error at the op's location.
     pub(crate) fn err(&self, op: Op, message: impl Into<String>) -> ExecError {
         ExecError::Runtime { message: message.into(), loc: self.m.op(op).loc.clone() }
@@ -46,6 +60,7 @@ impl OpDispatch<'_> {
 
     /// Runs one op that is neither control flow nor a call nor output; callable from any thread.
     pub(crate) fn run(&self, op: Op, args: &[Data]) -> Result<Vec<Data>, ExecError> {
+        self.check_deadline(op)?;
         let a = OpArgs::new(self.m, op, args);
         let kind = self.m.kind(op);
         let out = match kind {

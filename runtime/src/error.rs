@@ -11,18 +11,23 @@ pub enum ExecError {
     Runtime { message: String, loc: Loc },
     /// The script called `stop(message)` (exit code 3 as well).
     Stop { message: String, loc: Loc },
+    /// The run passed its deadline ([`crate::exec::ExecOptions::deadline`]; how a worker cancels
+    /// a task that runs longer than its `--task-timeout`).
+    TimedOut { message: String, loc: Loc },
 }
 
 impl ExecError {
     pub fn message(&self) -> &str {
         match self {
-            ExecError::Runtime { message, .. } | ExecError::Stop { message, .. } => message,
+            ExecError::Runtime { message, .. } | ExecError::Stop { message, .. } | ExecError::TimedOut { message, .. } => {
+                message
+            }
         }
     }
 
     pub fn loc(&self) -> &Loc {
         match self {
-            ExecError::Runtime { loc, .. } | ExecError::Stop { loc, .. } => loc,
+            ExecError::Runtime { loc, .. } | ExecError::Stop { loc, .. } | ExecError::TimedOut { loc, .. } => loc,
         }
     }
 }

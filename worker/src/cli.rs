@@ -27,6 +27,14 @@ fn seconds(s: &str) -> Result<Duration, String> {
     s.parse::<u64>().map(Duration::from_secs).map_err(|_| "needs a number of seconds".to_string())
 }
 
+/// Seconds with a fraction (`0.5`), not negative.
+fn fractional_seconds(s: &str) -> Result<Duration, String> {
+    s.parse::<f64>()
+        .ok()
+        .and_then(|v| Duration::try_from_secs_f64(v).ok())
+        .ok_or_else(|| "needs a number of seconds (e.g. 30 or 0.5)".to_string())
+}
+
 #[derive(Parser, Debug)]
 #[command(
     name = "DistributedWorker",
@@ -40,8 +48,8 @@ pub struct Cli {
     #[arg(value_name = "IP:PORT")]
     pub addr: String,
 
-    /// A JSON configuration file (keys: numberOfThreads, memoryLimit, sessionTimeoutSeconds, token,
-    /// tlsCert, tlsKey).
+    /// A JSON configuration file (keys: numberOfThreads, memoryLimit, sessionTimeoutSeconds,
+    /// taskTimeoutSeconds, token, tlsCert, tlsKey).
     #[arg(value_name = "CONFIG")]
     pub config: Option<String>,
 
@@ -76,6 +84,16 @@ pub struct Cli {
     #[arg(long, value_name = "BYTES")]
     pub codegen_threshold: Option<u64>,
 
+    /// Wall-clock limit of one task in seconds: a task still running then is cancelled and its call
+    /// fails with DEADLINE_EXCEEDED (default: no limit). Config key `taskTimeoutSeconds`.
+    #[arg(long, value_name = "SECONDS", value_parser = fractional_seconds)]
+    pub task_timeout: Option<Duration>,
+
+    /// Serve on an address other than loopback without a token (anyone who reaches the address can
+    /// then store data and run tasks here). Without it, such a worker refuses to start.
+    #[arg(long)]
+    pub insecure: bool,
+
     /// Stop when standard input closes (how `daphne` starts its embedded workers, so that they end
     /// with it even if it is killed).
     #[arg(long)]
@@ -88,14 +106,15 @@ pub struct FileSettings {
     pub threads: Option<usize>,
     pub memory_limit: Option<u64>,
     pub session_timeout: Option<Duration>,
+    pub task_timeout: Option<Duration>,
     pub token: Option<String>,
     pub tls_cert: Option<String>,
     pub tls_key: Option<String>,
 }
 
 /// Reads the optional worker configuration: DAPHNE's `UserConfig` keys are accepted (only
-/// `numberOfThreads` has an effect), plus ours: `memoryLimit`, `sessionTimeoutSeconds`, `token`,
-/// `tlsCert`, `tlsKey`.
+/// `numberOfThreads` has an effect), plus ours: `memoryLimit`, `sessionTimeoutSeconds`,
+/// `taskTimeoutSeconds`, `token`, `tlsCert`, `tlsKey`.
 pub fn read_config(path: &str) -> Result<FileSettings, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read the configuration `{path}`: {e}"))?;
     let json: serde_json::Value =
@@ -112,6 +131,10 @@ pub fn read_config(path: &str) -> Result<FileSettings, String> {
     }
     if let Some(v) = obj.get("sessionTimeoutSeconds") {
         s.session_timeout = Some(Duration::from_secs(v.as_u64().ok_or_else(|| bad("sessionTimeoutSeconds"))?));
+    }
+    if let Some(v) = obj.get("taskTimeoutSeconds") {
+        let secs = v.as_f64().and_then(|v| Duration::try_from_secs_f64(v).ok());
+        s.task_timeout = Some(secs.ok_or_else(|| bad("taskTimeoutSeconds"))?);
     }
     if let Some(v) = obj.get("token") {
         let t = v.as_str().ok_or_else(|| bad("token"))?;

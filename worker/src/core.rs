@@ -5,11 +5,15 @@
 //! (decoding, execution, encoding): transports call them off their async threads. Every refusal
 //! is a [`CallError`] whose code the transport passes on.
 //!
+//! Tasks: a task's module runs only if it is what the `distributed` stage emits (see
+//! [`crate::allowlist`]), checked before its inputs are looked up.
+//!
 //! Limits: objects are accounted by their approximate size in memory; a store or a task whose
 //! objects would exceed the worker's memory limit fails with `ResourceExhausted` and keeps
 //! nothing. A session that makes no call for the session timeout (its coordinator is gone: a live
 //! coordinator touches its sessions every few seconds) is freed.
 
+use crate::allowlist::{TASK_FUNCTION, check_task, output_bytes_at_least};
 use daphne_distributed::proto::{self, Computed, ObjectMeta, Output, Task, task_input};
 use daphne_distributed::protocol::PROTOCOL_VERSION;
 use daphne_distributed::transport::{CallError, Code};
@@ -17,7 +21,7 @@ use daphne_distributed::wire;
 use daphne_ir::{Module, parse_module, verify};
 use daphne_runtime::data::Data;
 use daphne_runtime::elem::Scalar;
-use daphne_runtime::exec::{ExecOptions, Executor, Output as ExecOutput};
+use daphne_runtime::exec::{ExecError, ExecOptions, Executor, Output as ExecOutput};
 use daphne_runtime::matrix::{Dense, Matrix};
 use daphne_runtime::vectorized::Engine;
 use std::collections::HashMap;
@@ -38,11 +42,13 @@ pub struct WorkerLimits {
     pub memory_bytes: Option<u64>,
     /// How long a session may stay without calls before its objects are freed.
     pub session_timeout: Duration,
+    /// Wall-clock limit of one task; `None`: no limit.
+    pub task_timeout: Option<Duration>,
 }
 
 impl Default for WorkerLimits {
     fn default() -> Self {
-        WorkerLimits { memory_bytes: None, session_timeout: DEFAULT_SESSION_TIMEOUT }
+        WorkerLimits { memory_bytes: None, session_timeout: DEFAULT_SESSION_TIMEOUT, task_timeout: None }
     }
 }
 
@@ -174,12 +180,17 @@ impl WorkerCore {
                 None => return Err(CallError::new(Code::InvalidArgument, "a task input without a value")),
             }
         }
+        {
+            let objects = self.objects.lock().map_err(|_| poisoned())?;
+            self.check_room(&objects, output_bytes_at_least(&module, &args), "the task's results (at least)")?;
+        }
         let results = {
             let mut sink = std::io::sink();
             let mut sink2 = std::io::sink();
-            let opts = ExecOptions { engine: Some(Arc::clone(&self.engine)), ..ExecOptions::default() };
+            let deadline = self.limits.task_timeout.map(|t| Instant::now() + t);
+            let opts = ExecOptions { engine: Some(Arc::clone(&self.engine)), deadline, ..ExecOptions::default() };
             let mut exec = Executor::new(&module, ExecOutput { out: &mut sink, err: &mut sink2 }, &opts);
-            exec.run_function("dist", args).map_err(|e| CallError::new(Code::Aborted, e.message()))?
+            exec.run_function(TASK_FUNCTION, args).map_err(|e| self.task_failed(&e))?
         };
         let mut outputs = Vec::with_capacity(results.len());
         let mut objects = Vec::new();
@@ -198,6 +209,17 @@ impl WorkerCore {
             o.id = ids.next().ok_or_else(|| CallError::new(Code::Internal, "a result without an id"))?;
         }
         Ok(Computed { outputs })
+    }
+
+    /// How a failed task is answered: past the time limit `DeadlineExceeded`, else `Aborted`.
+    fn task_failed(&self, e: &ExecError) -> CallError {
+        match (e, self.limits.task_timeout) {
+            (ExecError::TimedOut { .. }, Some(t)) => CallError::new(
+                Code::DeadlineExceeded,
+                format!("the task ran longer than the worker's --task-timeout of {} s", t.as_secs_f64()),
+            ),
+            _ => CallError::new(Code::Aborted, e.message()),
+        }
     }
 
     /// One stored object, encoded: its header and payload.
@@ -274,6 +296,7 @@ impl WorkerCore {
         let invalid = |what: &str, e: String| CallError::new(Code::InvalidArgument, format!("the task's IR {what}: {e}"));
         let m = parse_module(ir).map_err(|e| invalid("does not parse", e.to_string()))?;
         verify(&m).map_err(|e| invalid("does not verify", e.to_string()))?;
+        check_task(&m)?;
         let m = Arc::new(m);
         let mut cache = self.modules.lock().map_err(|_| poisoned())?;
         if cache.len() >= MODULE_CACHE {

@@ -6,6 +6,7 @@
 //! SIGINT or SIGTERM, and exits 1 with a message when the command line, the configuration or the
 //! address is bad or the address is taken. Its flags are in [`cli`].
 
+pub mod allowlist;
 pub mod cli;
 pub mod core;
 pub mod grpc;
@@ -76,13 +77,19 @@ pub fn main(args: Vec<String>) -> ExitCode {
         (None, Some(_)) => return usage_error("--tls-key (tlsKey) needs --tls-cert (tlsCert) as well"),
     };
     if token.is_none() && !addr.ip().is_loopback() {
+        if !cli.insecure {
+            return fail(format!(
+                "refusing to listen on {addr} without a token: anyone who can reach this address could store data and run tasks here. Set {TOKEN_ENV} (and the same for daphne), listen on 127.0.0.1, or pass --insecure on a network you trust."
+            ));
+        }
         eprintln!(
-            "DistributedWorker: warning: listening on {addr} without a token: anyone who can reach this address can run code here. Set {TOKEN_ENV} (and the same on the coordinator)."
+            "DistributedWorker: warning: listening on {addr} without a token (--insecure): anyone who can reach this address can store data and run tasks here."
         );
     }
     let limits = WorkerLimits {
         memory_bytes: cli.memory_limit.or(file.memory_limit),
         session_timeout: cli.session_timeout.or(file.session_timeout).unwrap_or(DEFAULT_SESSION_TIMEOUT),
+        task_timeout: cli.task_timeout.or(file.task_timeout),
     };
     let engine = match Engine::new(&EngineOptions {
         threads: cli.num_threads.or(file.threads).unwrap_or(0),

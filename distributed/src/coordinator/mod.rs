@@ -211,7 +211,15 @@ fn internal(message: impl Into<String>) -> DistError {
     DistError::Worker(format!("internal error in the coordinator: {}", message.into()))
 }
 
+/// A fresh session id: 64 bits from the operating system's random source, so that another
+/// coordinator (even one holding the shared token) cannot guess it and read this session's
+/// objects. Without that source (never on Linux), a mix of time, process and a counter.
 fn new_session_id() -> u64 {
+    use std::io::Read;
+    let mut bytes = [0u8; 8];
+    if std::fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(&mut bytes)).is_ok() {
+        return u64::from_le_bytes(bytes).max(1);
+    }
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64);
     let mut x =
@@ -233,6 +241,13 @@ fn pipeline_of(m: &Module) -> Option<(Op, daphne_ir::Block)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn session_ids_differ() {
+        let ids: std::collections::HashSet<u64> = (0..64).map(|_| new_session_id()).collect();
+        assert_eq!(ids.len(), 64);
+        assert!(!ids.contains(&0));
+    }
 
     #[test]
     fn parallel_results_keep_their_order() {

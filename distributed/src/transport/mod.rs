@@ -79,7 +79,8 @@ impl CallError {
         let m = &self.message;
         match self.code {
             Code::Unavailable => format!("it is unreachable ({m})"),
-            Code::DeadlineExceeded => "it did not answer in time".into(),
+            Code::DeadlineExceeded if m.is_empty() => "it did not answer in time".into(),
+            Code::DeadlineExceeded => format!("it did not answer in time ({m})"),
             Code::Unauthenticated => {
                 format!("it refused this coordinator ({m}); give the workers' token in DAPHNE_WORKER_TOKEN")
             }
@@ -126,7 +127,8 @@ mod tests {
         assert!(CallError::new(Code::PermissionDenied, "x").is_answer());
         assert!(!CallError::new(Code::Unavailable, "x").is_answer());
         assert!(!CallError::new(Code::Cancelled, "x").is_answer());
-        assert_eq!(CallError::new(Code::DeadlineExceeded, "x").describe(), "it did not answer in time");
+        assert_eq!(CallError::new(Code::DeadlineExceeded, "").describe(), "it did not answer in time");
+        assert_eq!(CallError::new(Code::DeadlineExceeded, "x").describe(), "it did not answer in time (x)");
         assert_eq!(CallError::new(Code::Internal, "boom").describe(), "Internal: boom");
     }
 }

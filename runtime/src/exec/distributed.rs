@@ -157,6 +157,7 @@ impl Executor<'_, '_> {
         match e {
             ExecError::Runtime { message, .. } => ExecError::Runtime { message, loc },
             ExecError::Stop { message, .. } => ExecError::Stop { message, loc },
+            ExecError::TimedOut { message, .. } => ExecError::TimedOut { message, loc },
         }
     }
 }

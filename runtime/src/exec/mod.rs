@@ -28,6 +28,9 @@ pub struct ExecOptions {
     /// What runs `daphne.distributedPipeline` ops on workers (the distributed runtime's
     /// coordinator); without one, they run locally on the engine.
     pub distributor: Option<std::sync::Arc<dyn crate::distributor::Distributor>>,
+    /// When the run must stop: past it, the next op or batch fails with
+    /// [`ExecError::TimedOut`] (a worker's `--task-timeout`); `None`: no limit.
+    pub deadline: Option<std::time::Instant>,
 }
 
 /// Where `print` writes.
@@ -43,6 +46,7 @@ pub struct Executor<'a, 'o> {
     funcs: HashMap<String, Op>,
     depth: usize,
     max_depth: usize,
+    deadline: Option<std::time::Instant>,
     pub(crate) engine: Option<std::sync::Arc<crate::vectorized::Engine>>,
     pub(crate) dist: distributed::DistState,
 }
@@ -75,7 +79,7 @@ impl<'a, 'o> Executor<'a, 'o> {
         let funcs = m.funcs().into_iter().filter_map(|f| m.func_name(f).map(|n| (n.to_string(), f))).collect();
         let max_depth = if opts.max_call_depth == 0 { 2000 } else { opts.max_call_depth };
         let dist = distributed::DistState::new(m, opts.distributor.clone());
-        Executor { m, io, funcs, depth: 0, max_depth, engine: opts.engine.clone(), dist }
+        Executor { m, io, funcs, depth: 0, max_depth, engine: opts.engine.clone(), dist, deadline: opts.deadline }
     }
 
     /// Runs `@main`.
@@ -170,7 +174,7 @@ impl<'a, 'o> Executor<'a, 'o> {
 
     /// The op dispatch, reading this executor's module.
     pub(crate) fn dispatch(&self) -> OpDispatch<'a> {
-        OpDispatch { m: self.m }
+        OpDispatch { m: self.m, deadline: self.deadline }
     }
 
     pub(crate) fn err(&self, op: Op, message: impl Into<String>) -> ExecError {

@@ -353,6 +353,7 @@ fn run_vectorized(
         let mut local: Vec<Option<Data>> = vec![None; combines.len()];
         let mut r0 = start;
         while r0 < end {
+            k.check_deadline(op)?;
             let r1 = (r0 + b).min(end);
             // SAFETY: tasks own disjoint row ranges, and batches within a task too; `sinks` are
             // the outputs' sinks, which `prepare` checked against the first batch.
