@@ -1,18 +1,32 @@
-//! The DAPHNE runtime: data objects (dense and CSR matrices, frames, scalars, lists), the kernels
-//! behind DaphneIR ops, the executor that runs a module, and the constant folder that lets compiler
-//! passes evaluate scalar expressions with the same kernels.
+//! The DAPHNE runtime: runs DaphneIR modules. Its modules form layers; each imports only the
+//! layers below it, so no two modules import each other:
 //!
-//! The vectorized engine ([`engine`]) runs fused pipelines on many threads; the coordinator side of
-//! distributed execution comes with a later issue (see the README's status table).
+//! 1. data: scalars ([`elem`]), dense and CSR matrices ([`dense`], [`csr`], [`matrix`]), frames
+//!    ([`frame`]), lists, all behind [`data::Data`]; number formatting ([`format`](mod@format))
+//!    and DAPHNE's random streams ([`rng`]).
+//! 2. [`kernels`]: the kernels behind the ops, grouped by family, each family with its op
+//!    adapters (`run_*`), plus the kernels that combine partial results
+//!    ([`kernels::combine`]). The constant folder ([`fold`]) evaluates scalar expressions for
+//!    the compiler with the same kernels.
+//! 3. op dispatch (`dispatch`): one exhaustive match over `OpKind` that calls an op's adapter
+//!    and places kernel errors at the op's DaphneDSL location (`error`, re-exported as
+//!    [`exec::ExecError`]).
+//! 4. [`vectorized`]: the engine that runs fused pipelines on many threads (JIT-compiled where
+//!    the code generator handles them), running ops through the dispatch.
+//! 5. [`exec`]: the executor, which walks a module's functions, runs control flow, calls and
+//!    `print` itself, hands pipelines to the engine and distributed pipelines to the
+//!    coordinator.
+//!
+//! The distributed runtime under [`dist`] (wire format, coordinator, worker service) is still in
+//! this crate; it moves to a crate of its own, above this one.
 
 pub mod csr;
 pub mod data;
 pub mod dense;
-pub mod dist;
 mod dispatch;
+pub mod dist;
 pub mod elem;
 mod error;
-pub mod vectorized;
 pub mod exec;
 pub mod fold;
 pub mod format;
@@ -20,6 +34,7 @@ pub mod frame;
 pub mod kernels;
 pub mod matrix;
 pub mod rng;
+pub mod vectorized;
 
 pub use data::Data;
 pub use elem::Scalar;
