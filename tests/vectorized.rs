@@ -6,8 +6,9 @@
 //!   after it, and a fixture's `// pipelines: N` header fixes how many pipelines remain;
 //! - every fixture prints the same with and without `--vec` (with tiny batches on two threads);
 //! - with `--distributed`, the `distributed` stage is snapshotted, the IR every distributed
-//!   pipeline carries parses, verifies and round-trips on its own, and every fixture prints the
-//!   same distributed on two real workers.
+//!   pipeline carries parses, verifies and round-trips on its own and holds only ops that may run
+//!   on a worker (the op table's `worker` column), and every fixture prints the same distributed
+//!   on two real workers.
 
 mod common;
 
@@ -145,6 +146,32 @@ fn explain_distributed_stage() {
             assert_eq!(print_module(&t, PrintOptions::default()), task, "{}: task IR round trip", path.display());
         });
     });
+}
+
+/// Every op of every task module (`@dist` and the pipeline body inside it) that the `distributed`
+/// stage emits for the fixtures is one the op table allows on workers.
+#[test]
+fn distributed_tasks_hold_only_worker_ops() {
+    let mut tasks = 0;
+    insta::glob!("fixtures/vectorized/*.daph", |path| {
+        let mut module = compile_fixture(path, rel(path));
+        let compile = CompileOptions { distributed: true, verify_each_pass: true, ..CompileOptions::default() };
+        run_compile_pipeline(&mut module, &compile, Some(&RuntimeFolder), &mut |_, _| {})
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        module.walk(&mut |op| {
+            if module.kind(op) != OpKind::DistributedPipeline {
+                return;
+            }
+            tasks += 1;
+            let text = module.attr(op, "ir").and_then(Attr::as_str).expect("the pipeline carries its IR");
+            let task = parse_module(text).unwrap_or_else(|e| panic!("{}: task IR does not parse: {e}", path.display()));
+            task.walk(&mut |t| {
+                let kind = task.kind(t);
+                assert!(kind.runs_on_worker(), "{}: `{kind}` in a task module may not run on a worker", path.display());
+            });
+        });
+    });
+    assert!(tasks > 0, "no fixture has a distributed pipeline");
 }
 
 #[test]

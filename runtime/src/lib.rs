@@ -2,8 +2,8 @@
 //! layers below it, so no two modules import each other:
 //!
 //! 1. data: scalars ([`elem`]), dense and CSR matrices ([`dense`], [`csr`], [`matrix`]), frames
-//!    ([`frame`]), lists, all behind [`data::Data`]; number formatting ([`format`]) and DAPHNE's
-//!    random streams ([`rng`]).
+//!    ([`frame`]), lists, all behind [`data::Data`]; number formatting ([`format`](mod@format))
+//!    and DAPHNE's random streams ([`rng`]).
 //! 2. [`kernels`]: the kernels behind the ops, grouped by family, each family with its op
 //!    adapters (`run_*`), plus the kernels that combine partial results
 //!    ([`kernels::combine`]). The constant folder ([`fold`]) evaluates scalar expressions for

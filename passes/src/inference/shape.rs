@@ -3,6 +3,7 @@
 //! invalid at compile time (a slice outside a known shape, binding matrices of known different
 //! heights) are reported here, as DAPHNE's compiler does.
 
+use daphne_ir::ops::{Axis, Family};
 use daphne_ir::{Const, OpKind, Type};
 
 /// Rows and columns; `None` is unknown.
@@ -93,6 +94,24 @@ pub fn infer_shapes(kind: OpKind, input: &ShapeInput<'_>, results: usize) -> Res
     use OpKind::*;
     let s0 = input.shape(0);
     let single = |s: Shape| Ok(vec![s]);
+    // The families, by the op table.
+    match kind.family() {
+        Family::Unary(_) | Family::Cumulative(_) => return single(s0),
+        Family::Binary(_) => {
+            return if input.is_matrix(0) {
+                single(s0)
+            } else if input.is_matrix(1) {
+                single(input.shape(1))
+            } else {
+                single(UNKNOWN)
+            };
+        }
+        Family::Outer(_) => return single((s0.0, input.shape(1).1)),
+        Family::Agg(_, Axis::Row) => return single((s0.0, Some(1))),
+        Family::Agg(_, Axis::Col) => return single((Some(1), s0.1)),
+        Family::Grouped(_) => return single((input.size(2), s0.1)),
+        Family::Agg(_, Axis::All) | Family::Other => {}
+    }
     match kind {
         MatrixConstant => single(input.results.first().map_or(UNKNOWN, shape_of)),
         Fill | RandMatrix => {
@@ -112,23 +131,7 @@ pub fn infer_shapes(kind: OpKind, input: &ShapeInput<'_>, results: usize) -> Res
             let half = input.operands.len() / 2;
             single((s0.0, Some(half as u64)))
         }
-        EwMinus | EwAbs | EwSign | EwExp | EwLn | EwSqrt | EwRound | EwFloor | EwCeil | EwSin | EwCos | EwTan
-        | EwSinh | EwCosh | EwTanh | EwAsin | EwAcos | EwAtan | EwIsNan | EwLower | EwUpper | SumCum | ProdCum
-        | MinCum | MaxCum | Replace | Bin | Quantize | Map | InsertRow | InsertCol | Tri | Reverse | Cast => single(s0),
-        EwAdd | EwSub | EwMul | EwDiv | EwPow | EwMod | EwLog | EwMin | EwMax | EwAnd | EwOr | EwXor | EwConcat
-        | EwEq | EwNeq | EwLt | EwLe | EwGt | EwGe => {
-            if input.is_matrix(0) {
-                single(s0)
-            } else if input.is_matrix(1) {
-                single(input.shape(1))
-            } else {
-                single(UNKNOWN)
-            }
-        }
-        OuterAdd | OuterSub | OuterMul | OuterDiv | OuterPow | OuterMod | OuterLog | OuterMin | OuterMax | OuterAnd
-        | OuterOr | OuterXor | OuterConcat | OuterEq | OuterNeq | OuterLt | OuterLe | OuterGt | OuterGe => {
-            single((s0.0, input.shape(1).1))
-        }
+        Replace | Bin | Quantize | Map | InsertRow | InsertCol | Tri | Reverse | Cast => single(s0),
         Cond => {
             if input.is_matrix(0) {
                 single(s0)
@@ -137,9 +140,6 @@ pub fn infer_shapes(kind: OpKind, input: &ShapeInput<'_>, results: usize) -> Res
                 single((if a.0 == b.0 { a.0 } else { None }, if a.1 == b.1 { a.1 } else { None }))
             }
         }
-        SumRow | MinRow | MaxRow | IdxMinRow | IdxMaxRow | MeanRow | VarRow | StddevRow => single((s0.0, Some(1))),
-        SumCol | MinCol | MaxCol | IdxMinCol | IdxMaxCol | MeanCol | VarCol | StddevCol => single((Some(1), s0.1)),
-        CountGrp | SumGrp | MinGrp | MaxGrp | MeanGrp | VarGrp | StddevGrp => single((input.size(2), s0.1)),
         Reshape => single((input.size(1), input.size(2))),
         Transpose => single((s0.1, s0.0)),
         ColBind | RowBind => {
