@@ -36,11 +36,11 @@
 //! The worker is killed when the example ends, also on a panic or an error (a guard); with
 //! `--exit-with-stdin` it also stops if this process is killed outright.
 
-use daphne_runtime::data::Data;
-use daphne_runtime::dense::DenseMatrix;
 use daphne_distributed::proto::worker_client::WorkerClient;
 use daphne_distributed::proto::{FreeRequest, PROTOCOL_VERSION, StoreChunk, TransferRequest};
 use daphne_distributed::wire;
+use daphne_runtime::data::Data;
+use daphne_runtime::dense::DenseMatrix;
 use daphne_runtime::matrix::{Dense, Matrix};
 use std::io::BufRead;
 use std::path::PathBuf;

@@ -10,16 +10,16 @@ mod local_workers;
 
 use clap::Parser;
 use cli::Cli;
+use daphne_distributed::coordinator::{Coordinator, CoordinatorOptions, parse_worker_list};
 use daphne_frontend::LowerOptions;
 use daphne_ir::diag::{Diagnostic, Severity, SourceMap};
 use daphne_ir::{PrintOptions, print_module};
 use daphne_passes::CompileOptions;
 use daphne_passes::manager::{Event, run_compile_pipeline};
 use daphne_passes::stages::{self, Stage};
-use daphne_distributed::coordinator::{Coordinator, CoordinatorOptions, parse_worker_list};
-use daphne_runtime::vectorized::{DEFAULT_BATCH_BYTES, Engine, EngineOptions};
 use daphne_runtime::exec::{ExecError, ExecOptions, Executor, Output};
 use daphne_runtime::fold::RuntimeFolder;
+use daphne_runtime::vectorized::{DEFAULT_BATCH_BYTES, Engine, EngineOptions};
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::process::ExitCode;
@@ -180,7 +180,9 @@ fn run(cli: Cli, start: Instant) -> Result<(), u8> {
                 batch_bytes: cli.phy_batch_size.unwrap_or(DEFAULT_BATCH_BYTES),
                 grain_size: cli.grain_size.or(user_config.minimum_task_size).unwrap_or(1),
                 codegen: !cli.no_codegen,
-                codegen_threshold: cli.codegen_threshold.unwrap_or(daphne_runtime::vectorized::DEFAULT_CODEGEN_THRESHOLD),
+                codegen_threshold: cli
+                    .codegen_threshold
+                    .unwrap_or(daphne_runtime::vectorized::DEFAULT_CODEGEN_THRESHOLD),
                 explain_mlir: explain.iter().any(|s| s.key == "mlir"),
                 explain_llvm: explain.iter().any(|s| s.key == "llvm"),
             };

@@ -8,10 +8,10 @@ mod common;
 
 use common::workers::{Workers, client, runtime, start_worker};
 use common::{fixture_args, rel, root, run_daphne_env, wait_bounded};
-use daphne_ir::{Attr, OpKind, parse_module};
 use daphne_distributed::proto::{
     FreeRequest, ObjectMeta, PROTOCOL_VERSION, StoreChunk, Task, TaskInput, TransferRequest, object_meta, task_input,
 };
+use daphne_ir::{Attr, OpKind, parse_module};
 use prost::Message;
 use prost::bytes::{Buf, BufMut};
 use std::path::PathBuf;
@@ -469,11 +469,7 @@ fn tasks_beyond_the_distributed_stage_are_refused_before_they_run() {
     std::fs::create_dir_all(&dir).expect("temp dir");
     let outside = dir.join("outside.csv");
     std::fs::write(&outside, "1,2\n3,4\n").expect("csv");
-    std::fs::write(
-        dir.join("outside.csv.meta"),
-        r#"{"numRows": 2, "numCols": 2, "valueType": "f64"}"#,
-    )
-    .expect("meta");
+    std::fs::write(dir.join("outside.csv.meta"), r#"{"numRows": 2, "numCols": 2, "valueType": "f64"}"#).expect("meta");
     let written = dir.join("pwned_by_task.csv");
     let _ = std::fs::remove_file(&written);
     let cases = [

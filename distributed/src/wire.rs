@@ -5,6 +5,7 @@
 //! in turn. Decoding checks every size against the header, since bytes come from the network.
 
 use crate::proto::{self, ObjectMeta, object_meta::Kind};
+use daphne_ir::ValueType;
 use daphne_runtime::csr::CsrMatrix;
 use daphne_runtime::data::Data;
 use daphne_runtime::dense::DenseMatrix;
@@ -12,7 +13,6 @@ use daphne_runtime::elem::Scalar;
 use daphne_runtime::frame::Frame;
 use daphne_runtime::matrix::{Csr, CsrElem, Dense, DenseElem, Matrix};
 use daphne_runtime::{with_csr, with_dense};
-use daphne_ir::ValueType;
 
 /// Cell encoding of one element type.
 pub trait WireElem: Sized {

@@ -2,9 +2,9 @@
 //! make it panic or allocate for sizes the bytes cannot hold, protocol messages of arbitrary bytes
 //! decode or fail cleanly, and every object it accepts encodes and decodes to the same object.
 
-use daphne_runtime::data::Data;
 use daphne_distributed::proto::{ObjectMeta, StoreChunk, Task, TransferRequest, object_meta};
 use daphne_distributed::wire::{decode, encode};
+use daphne_runtime::data::Data;
 use proptest::prelude::*;
 use prost::Message;
 

@@ -19,9 +19,9 @@ pub enum ExecError {
 impl ExecError {
     pub fn message(&self) -> &str {
         match self {
-            ExecError::Runtime { message, .. } | ExecError::Stop { message, .. } | ExecError::TimedOut { message, .. } => {
-                message
-            }
+            ExecError::Runtime { message, .. }
+            | ExecError::Stop { message, .. }
+            | ExecError::TimedOut { message, .. } => message,
         }
     }
 

@@ -5,8 +5,8 @@
 
 use daphne_codegen::{ArgKind, compile_pipeline};
 use daphne_ir::{OpKind, ValueType, parse_module, vector};
-use daphne_runtime::vectorized::{Engine, EngineOptions};
 use daphne_runtime::exec::{ExecOptions, Executor, Output};
+use daphne_runtime::vectorized::{Engine, EngineOptions};
 use std::sync::Arc;
 
 fn run(src: &str, codegen: bool) -> (String, Option<String>) {

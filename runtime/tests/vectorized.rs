@@ -4,8 +4,8 @@
 //! prints.
 
 use daphne_ir::parse_module;
-use daphne_runtime::vectorized::{Engine, EngineOptions};
 use daphne_runtime::exec::{ExecOptions, Executor, Output};
+use daphne_runtime::vectorized::{Engine, EngineOptions};
 use std::sync::Arc;
 
 /// Runs `@main` and returns (stdout, error message).

@@ -174,9 +174,9 @@ impl WorkerCore {
         for input in &task.inputs {
             match &input.value {
                 Some(task_input::Value::Object(id)) => args.push((*self.get(task.session, *id)?).clone()),
-                Some(task_input::Value::Scalar(s)) => args.push(Data::Scalar(
-                    Scalar::try_from(s).map_err(|e| CallError::new(Code::InvalidArgument, e))?,
-                )),
+                Some(task_input::Value::Scalar(s)) => {
+                    args.push(Data::Scalar(Scalar::try_from(s).map_err(|e| CallError::new(Code::InvalidArgument, e))?))
+                }
                 None => return Err(CallError::new(Code::InvalidArgument, "a task input without a value")),
             }
         }
@@ -293,7 +293,8 @@ impl WorkerCore {
         if let Some(m) = self.modules.lock().map_err(|_| poisoned())?.get(ir) {
             return Ok(Arc::clone(m));
         }
-        let invalid = |what: &str, e: String| CallError::new(Code::InvalidArgument, format!("the task's IR {what}: {e}"));
+        let invalid =
+            |what: &str, e: String| CallError::new(Code::InvalidArgument, format!("the task's IR {what}: {e}"));
         let m = parse_module(ir).map_err(|e| invalid("does not parse", e.to_string()))?;
         verify(&m).map_err(|e| invalid("does not verify", e.to_string()))?;
         check_task(&m)?;

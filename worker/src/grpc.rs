@@ -57,7 +57,10 @@ fn status(e: CallError) -> Status {
 
 /// Runs blocking core work off the async threads; a panic becomes an internal error status.
 async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T, CallError> + Send + 'static) -> Result<T, Status> {
-    tokio::task::spawn_blocking(f).await.map_err(|e| Status::internal(format!("the worker failed: {e}")))?.map_err(status)
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| Status::internal(format!("the worker failed: {e}")))?
+        .map_err(status)
 }
 
 type ChunkStream = Pin<Box<dyn Stream<Item = Result<DataChunk, Status>> + Send>>;

@@ -11,8 +11,8 @@ use daphne_ir::vector::Combine;
 use daphne_runtime::data::Data;
 use daphne_runtime::distributor::{DistError, DistOutcome};
 use daphne_runtime::elem::Scalar;
-use daphne_runtime::matrix::{Dense, Matrix};
 use daphne_runtime::kernels::combine::{reduce, stack};
+use daphne_runtime::matrix::{Dense, Matrix};
 use std::sync::{Arc, Mutex};
 
 impl Coordinator {
@@ -107,8 +107,7 @@ impl Coordinator {
                             other => Err(internal(format!("a block is a {}", other.kind()))),
                         })
                         .collect::<Result<_, _>>()?;
-                    let stacked =
-                        Data::Matrix(Matrix::Dense(stack(&blocks, c == Combine::Cols).map_err(internal)?));
+                    let stacked = Data::Matrix(Matrix::Dense(stack(&blocks, c == Combine::Cols).map_err(internal)?));
                     if c == Combine::Rows {
                         // The workers keep their blocks: the next pipeline reading them sends nothing.
                         placed.push((stacked.clone(), parts));

@@ -118,8 +118,7 @@ impl Coordinator {
         if self.alive.iter().any(|a| a.load(Ordering::SeqCst)) {
             return Ok(());
         }
-        let names: Vec<String> =
-            (0..self.worker_count()).map(|w| format!("`{}`", self.transport.address(w))).collect();
+        let names: Vec<String> = (0..self.worker_count()).map(|w| format!("`{}`", self.transport.address(w))).collect();
         let why = lost.last().map_or_else(String::new, |(_, w)| format!(" (last: {w})"));
         Err(DistError::Worker(format!("all distributed workers were lost: {}{why}", names.join(", "))))
     }

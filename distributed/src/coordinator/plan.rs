@@ -3,9 +3,9 @@
 //! for the first n%W; never more partitions than rows).
 
 use super::Input;
-use daphne_runtime::data::Data;
 use daphne_ir::vector::{self, Split};
 use daphne_ir::{Block, Module};
+use daphne_runtime::data::Data;
 
 /// How one input reaches the workers.
 #[derive(Clone, Copy, Debug, PartialEq)]

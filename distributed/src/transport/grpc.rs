@@ -164,7 +164,12 @@ impl Transport for GrpcTransport {
 
     fn transfer(&self, w: usize, id: u64) -> Result<(Data, u64), CallError> {
         let mut client = self.client(w)?;
-        let req = TransferRequest { version: PROTOCOL_VERSION, session: self.session, id, chunk_bytes: self.chunk_bytes as u64 };
+        let req = TransferRequest {
+            version: PROTOCOL_VERSION,
+            session: self.session,
+            id,
+            chunk_bytes: self.chunk_bytes as u64,
+        };
         let (meta, payload) = self
             .rt
             .block_on(async move {
