@@ -134,10 +134,10 @@ fn parse(text: &str) -> Result<UserConfig, String> {
         if !matches(*kind, value) {
             return Err(format!("the value of `{key}` has the wrong type ({kind:?} expected)"));
         }
-        if let Some(stage) = key.strip_prefix("explain_") {
-            if value.as_bool() == Some(true) {
-                cfg.explain.push(stage.to_string());
-            }
+        if let Some(stage) = key.strip_prefix("explain_")
+            && value.as_bool() == Some(true)
+        {
+            cfg.explain.push(stage.to_string());
         }
         match key.as_str() {
             "sparsity_threshold" => cfg.sparsity_threshold = value.as_f64(),

@@ -449,7 +449,7 @@ impl Gen<'_> {
     }
 
     /// A boolean (`i1`) as 1 or 0 of `vt`.
-    fn from_bool(&mut self, b: &str, vt: ValueType, w: usize) -> String {
+    fn widen_bool(&mut self, b: &str, vt: ValueType, w: usize) -> String {
         let op = if vt.is_float() { "arith.uitofp" } else { "arith.extui" };
         self.e.let_(&format!("{op} {b} : {} to {}", bool_ty(w), ty(vt, w)))
     }
@@ -588,7 +588,7 @@ impl Gen<'_> {
                     None
                 };
                 let r = self.binary(*kind, &xa, &xb, cvt, w, two.as_deref());
-                if is_comparison(*kind) { self.from_bool(&r, i.vt, w) } else { self.convert(&r, cvt, i.vt, w) }
+                if is_comparison(*kind) { self.widen_bool(&r, i.vt, w) } else { self.convert(&r, cvt, i.vt, w) }
             }
             Def::Cond(cv, a, b) => {
                 let cvt = self.info[cv].vt;
@@ -683,7 +683,7 @@ impl Gen<'_> {
             EwAtan => self.e.let_(&format!("math.atan {x} : {t}")),
             EwIsNan if f => {
                 let b = self.e.let_(&format!("arith.cmpf uno, {x}, {x} : {t}"));
-                self.from_bool(&b, vt, w)
+                self.widen_bool(&b, vt, w)
             }
             EwIsNan => self.zero(vt, w),
             _ => unreachable!("unary op refused by the analysis"),
@@ -746,7 +746,7 @@ impl Gen<'_> {
                     _ => "arith.xori",
                 };
                 let r = self.e.let_(&format!("{op} {ta}, {tb} : {}", bool_ty(w)));
-                self.from_bool(&r, vt, w)
+                self.widen_bool(&r, vt, w)
             }
             EwEq | EwNeq | EwLt | EwLe | EwGt | EwGe => {
                 let p = match kind {

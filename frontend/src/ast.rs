@@ -15,6 +15,12 @@ pub struct Stmt {
     pub span: Span,
 }
 
+/// The `(rows, cols)` of a matrix literal, each optional.
+pub type LiteralShape = (Option<Box<Expr>>, Option<Box<Expr>>);
+
+// Statements are built once per script and matched everywhere: boxing the large variants would
+// cost every match a deref and save little memory.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq)]
 pub enum StmtKind {
     /// `{ ... }`: a scope.
@@ -236,7 +242,7 @@ pub enum ExprKind {
     /// `[e, ...]` with optional `(rows, cols)`; `shape` is `None` without parentheses.
     Matrix {
         elems: Vec<Expr>,
-        shape: Option<(Option<Box<Expr>>, Option<Box<Expr>>)>,
+        shape: Option<LiteralShape>,
     },
     /// `{"a": col, "b": col}`
     FrameCols(Vec<(Expr, Expr)>),

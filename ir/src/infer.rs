@@ -349,10 +349,13 @@ mod tests {
     #[test]
     fn aggregations() {
         let m = Type::matrix_of(Some(ValueType::SI64));
-        assert_eq!(infer(OpKind::SumAll, &[m.clone()]).unwrap(), vec![Type::SI64]);
-        assert_eq!(infer(OpKind::MeanAll, &[m.clone()]).unwrap(), vec![Type::F64]);
-        assert_eq!(infer(OpKind::IdxMaxRow, &[m.clone()]).unwrap(), vec![Type::matrix_of(Some(ValueType::Index))]);
-        assert_eq!(infer(OpKind::SumCol, &[m.clone()]).unwrap(), vec![m]);
+        assert_eq!(infer(OpKind::SumAll, std::slice::from_ref(&m)).unwrap(), vec![Type::SI64]);
+        assert_eq!(infer(OpKind::MeanAll, std::slice::from_ref(&m)).unwrap(), vec![Type::F64]);
+        assert_eq!(
+            infer(OpKind::IdxMaxRow, std::slice::from_ref(&m)).unwrap(),
+            vec![Type::matrix_of(Some(ValueType::Index))]
+        );
+        assert_eq!(infer(OpKind::SumCol, std::slice::from_ref(&m)).unwrap(), vec![m]);
     }
 
     #[test]

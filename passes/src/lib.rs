@@ -134,6 +134,13 @@ pub(crate) fn rewrite_blocks(
     Ok(if changed { Changed::Yes } else { Changed::No })
 }
 
+/// A module-to-module rewrite.
+pub trait Pass {
+    /// A stable snake_case name (used in messages and `--explain`).
+    fn name(&self) -> &'static str;
+    fn run(&self, m: &mut Module, cx: &mut PassCx<'_>) -> Result<Changed, PassError>;
+}
+
 /// Test helpers: run one pass over IR text.
 #[cfg(test)]
 pub(crate) mod testing {
@@ -148,11 +155,4 @@ pub(crate) mod testing {
         verify(&m).expect("verifies after the pass");
         print_module(&m, PrintOptions::default())
     }
-}
-
-/// A module-to-module rewrite.
-pub trait Pass {
-    /// A stable snake_case name (used in messages and `--explain`).
-    fn name(&self) -> &'static str;
-    fn run(&self, m: &mut Module, cx: &mut PassCx<'_>) -> Result<Changed, PassError>;
 }

@@ -34,12 +34,12 @@ fn select_block(m: &mut Module, b: Block, threshold: f64) {
             continue;
         }
         for v in m.results(op).to_vec() {
-            if let Type::Matrix(mt) = m.value_type(v) {
-                if mt.sparsity.is_some_and(|s| s < threshold) {
-                    let mut t = mt.clone();
-                    t.repr = Repr::Sparse;
-                    m.set_value_type(v, Type::Matrix(t));
-                }
+            if let Type::Matrix(mt) = m.value_type(v)
+                && mt.sparsity.is_some_and(|s| s < threshold)
+            {
+                let mut t = mt.clone();
+                t.repr = Repr::Sparse;
+                m.set_value_type(v, Type::Matrix(t));
             }
         }
     }

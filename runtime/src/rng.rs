@@ -138,7 +138,7 @@ impl Mt19937 {
         let urng_range = u32::MAX as u64;
         if urng_range / n >= n {
             let mut i = 1u64;
-            if n % 2 == 0 {
+            if n.is_multiple_of(2) {
                 let j = self.uniform_offset(1);
                 v.swap(i as usize, j as usize);
                 i += 1;
@@ -178,6 +178,8 @@ impl MinStdRand0 {
         MinStdRand0 { x: if s == 0 { 1 } else { s } }
     }
 
+    // The name of the generator's step in the C++ standard library (`operator()`): not an iterator.
+    #[allow(clippy::should_implement_trait)]
     pub fn next(&mut self) -> u64 {
         self.x = self.x * 16807 % Self::M;
         self.x

@@ -185,7 +185,7 @@ fn binary_ops_with_every_broadcast() {
                     ArgKind::Col(vt),
                 ),
                 Rhs::Scalar => (
-                    format!(r#"    %S = "daphne.constant"() {{value = 2.500000e+00 : f64}} : () -> f64"#),
+                    r#"    %S = "daphne.constant"() {value = 2.500000e+00 : f64} : () -> f64"#.to_string(),
                     "%S",
                     "f64".to_string(),
                     "f64".to_string(),

@@ -31,7 +31,7 @@ impl Lowerer<'_> {
     }
 
     fn even(&mut self, name: &str, args: Args, span: Span) -> LResult<()> {
-        if args.len() % 2 == 0 {
+        if args.len().is_multiple_of(2) {
             Ok(())
         } else {
             Err(self.error(

@@ -419,7 +419,7 @@ impl Lowerer<'_> {
     fn matrix_literal(
         &mut self,
         elems: &[Expr],
-        shape: Option<&(Option<Box<Expr>>, Option<Box<Expr>>)>,
+        shape: Option<&crate::ast::LiteralShape>,
         span: Span,
     ) -> LResult<Value> {
         if elems.is_empty() {

@@ -145,13 +145,13 @@ pub fn infer_shapes(kind: OpKind, input: &ShapeInput<'_>, results: usize) -> Res
         ColBind | RowBind => {
             let s1 = input.shape(1);
             let (same, sum) = if kind == ColBind { ((s0.0, s1.0), (s0.1, s1.1)) } else { ((s0.1, s1.1), (s0.0, s1.0)) };
-            if let (Some(a), Some(b)) = same {
-                if a != b {
-                    let (name, dim) = if kind == ColBind { ("cbind", "rows") } else { ("rbind", "columns") };
-                    return Err(format!(
-                        "{name}: the two operands must have the same number of {dim}, but have {a} and {b}"
-                    ));
-                }
+            if let (Some(a), Some(b)) = same
+                && a != b
+            {
+                let (name, dim) = if kind == ColBind { ("cbind", "rows") } else { ("rbind", "columns") };
+                return Err(format!(
+                    "{name}: the two operands must have the same number of {dim}, but have {a} and {b}"
+                ));
             }
             let keep = same.0.or(same.1);
             let total = both(sum.0, sum.1, |a, b| a + b);

@@ -147,8 +147,8 @@ pub fn recode(m: &Dense, order_preserving: bool) -> Result<(Dense, Dense), Strin
     let mut seen = std::collections::HashMap::new();
     for v in &values {
         let k = key(v);
-        if !seen.contains_key(&k) {
-            seen.insert(k, distinct.len());
+        if let std::collections::hash_map::Entry::Vacant(e) = seen.entry(k) {
+            e.insert(distinct.len());
             distinct.push(v.clone());
         }
     }
@@ -197,7 +197,8 @@ fn bin_typed<T: Num>(t: &DenseMatrix<T>, lo: f64, hi: f64, size: f64, num_bins: 
 
 /// `quantize(X, min, max)`: maps `[min, max]` linearly onto `0..=255` (ui8).
 pub fn quantize(m: &Dense, min: f64, max: f64) -> Result<Dense, String> {
-    if !(max > min) {
+    // Also refuses NaN bounds.
+    if max.partial_cmp(&min) != Some(std::cmp::Ordering::Greater) {
         return Err("quantize: max must be greater than min".into());
     }
     let f = m.cast(ValueType::F64)?;

@@ -93,6 +93,9 @@ fn scalar_from_bits(bits: u64, vt: ValueType) -> Option<Scalar> {
     })
 }
 
+/// What `--explain mlir,llvm` does with a function compiled just now (or why there is none).
+pub(crate) type ExplainCompiled<'a> = dyn Fn(&Result<Arc<Compiled>, String>) + 'a;
+
 /// The compiled form of pipeline `op` for these inputs, when the code generator handles it and
 /// it produces exactly what the kernels produced for the first batch (`first`); `None` runs the
 /// kernels (also while the pipeline has processed fewer than `threshold` bytes over all its runs:
@@ -107,7 +110,7 @@ pub(crate) fn prepare(
     plan: &Plan,
     first: &[Data],
     threshold: u64,
-    explain: &dyn Fn(&Result<Arc<Compiled>, String>),
+    explain: &ExplainCompiled<'_>,
 ) -> Option<NativeRun> {
     // The width of the rows: the widest sliced input or row vector.
     let mut cols = 0;
