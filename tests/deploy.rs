@@ -2,7 +2,7 @@
 //! commands locally and refuses every host but 127.0.0.1), run by `deploy/test.sh` against the
 //! binaries of this build. The script bounds itself in time and stops every worker it started.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::Command;

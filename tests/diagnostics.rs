@@ -2,9 +2,8 @@
 //! parser error) and print diagnostics with file:line:col and a code frame; the rendered
 //! diagnostics are snapshotted.
 
-mod common;
 
-use common::{fixture_args, rel, run_daphne};
+use crate::common::{fixture_args, rel, run_daphne};
 use std::time::Duration;
 
 #[test]

@@ -4,10 +4,10 @@
 //! lists, backends, the worker's own command line and signals, and two coordinators at once.
 //! (Every corpus script distributed on 1, 2 and 3 workers is in `scripts.rs`.)
 
-mod common;
+use crate::common;
 
-use common::workers::{Workers, client, runtime, start_worker};
-use common::{fixture_args, rel, root, run_daphne_env, wait_bounded};
+use crate::common::workers::{Workers, client, runtime, start_worker};
+use crate::common::{fixture_args, rel, root, run_daphne_env, wait_bounded};
 use daphne_distributed::proto::{
     FreeRequest, ObjectMeta, PROTOCOL_VERSION, StoreChunk, Task, TaskInput, TransferRequest, object_meta, task_input,
 };

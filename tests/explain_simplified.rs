@@ -3,9 +3,8 @@
 //! snapshotted, and it must parse back, verify and print identically. (A separate test binary
 //! from `explain_parsing`: insta's glob failure counters are process-wide.)
 
-mod common;
 
-use common::{fixture_args, rel, run_daphne};
+use crate::common::{fixture_args, rel, run_daphne};
 use daphne_ir::{PrintOptions, parse_module, print_module, verify};
 use std::time::Duration;
 

@@ -3,10 +3,9 @@
 //! coordinator that vanished, and a worker's memory after hundreds of scripts. Every wait is
 //! bounded and every process is stopped.
 
-mod common;
 
-use common::workers::{Workers, client, object_count, runtime};
-use common::{root, run_daphne_env, wait_bounded};
+use crate::common::workers::{Workers, client, object_count, runtime};
+use crate::common::{root, run_daphne_env, wait_bounded};
 use daphne_distributed::proto::{FreeRequest, PROTOCOL_VERSION};
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Output, Stdio};

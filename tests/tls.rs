@@ -5,10 +5,9 @@
 //! ending with a clear message and the right exit code. Every wait is bounded; every process is
 //! stopped.
 
-mod common;
 
-use common::workers::{Workers, start_worker_env};
-use common::{root, run_daphne_env, wait_bounded};
+use crate::common::workers::{Workers, start_worker_env};
+use crate::common::{root, run_daphne_env, wait_bounded};
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};

@@ -10,10 +10,9 @@
 //!   on a worker (the op table's `worker` column), and every fixture prints the same distributed
 //!   on two real workers.
 
-mod common;
 
-use common::workers::Workers;
-use common::{compile_fixture, fixture_args, header, rel, run_daphne, run_daphne_env};
+use crate::common::workers::Workers;
+use crate::common::{compile_fixture, fixture_args, header, rel, run_daphne, run_daphne_env};
 use daphne_ir::{Attr, Module, OpKind, PrintOptions, parse_module, print_module, verify};
 use daphne_passes::CompileOptions;
 use daphne_passes::manager::{Event, run_compile_pipeline};
