@@ -7,7 +7,6 @@
 //! - every script of the corpus and every pipeline fixture prints the same with and without
 //!   code generation (tiny batches, two threads), and the corpus does compile pipelines.
 
-
 use crate::common::workers::Workers;
 use crate::common::{fixture_args, header, rel, root, run_daphne_env};
 use std::path::PathBuf;

@@ -2,7 +2,6 @@
 //! parser error) and print diagnostics with file:line:col and a code frame; the rendered
 //! diagnostics are snapshotted.
 
-
 use crate::common::{fixture_args, rel, run_daphne};
 use std::time::Duration;
 

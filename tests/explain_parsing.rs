@@ -2,7 +2,6 @@
 //! snapshotted, and the harness checks that it parses back, verifies, and prints identically.
 //! The same round trip is checked with locations, on the module the frontend returns.
 
-
 use crate::common::{compile_fixture, fixture_args, rel, run_daphne};
 use daphne_ir::{PrintOptions, parse_module, print_module, verify};
 use std::time::Duration;

@@ -3,7 +3,6 @@
 //! snapshotted, and it must parse back, verify and print identically. (A separate test binary
 //! from `explain_parsing`: insta's glob failure counters are process-wide.)
 
-
 use crate::common::{fixture_args, rel, run_daphne};
 use daphne_ir::{PrintOptions, parse_module, print_module, verify};
 use std::time::Duration;

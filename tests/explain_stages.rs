@@ -4,7 +4,6 @@
 //! snapshotted, each stage's IR must parse back, verify and print identically, and every fixture
 //! must also run. (A separate test binary: insta's glob failure counters are process-wide.)
 
-
 use crate::common::{fixture_args, rel, run_daphne};
 use daphne_ir::{PrintOptions, parse_module, print_module, verify};
 use std::time::Duration;

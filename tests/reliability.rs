@@ -3,7 +3,6 @@
 //! coordinator that vanished, and a worker's memory after hundreds of scripts. Every wait is
 //! bounded and every process is stopped.
 
-
 use crate::common::workers::{Workers, client, object_count, runtime};
 use crate::common::{root, run_daphne_env, wait_bounded};
 use daphne_distributed::proto::{FreeRequest, PROTOCOL_VERSION};

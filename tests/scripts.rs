@@ -10,7 +10,6 @@
 //! three real `DistributedWorker` processes (started once per mode and reused for every script):
 //! afterwards the workers must hold no object of any of those runs.
 
-
 use crate::common::workers::Workers;
 use crate::common::{fixture_args, header, rel, root, run_daphne_env};
 use std::path::PathBuf;

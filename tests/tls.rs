@@ -5,7 +5,6 @@
 //! ending with a clear message and the right exit code. Every wait is bounded; every process is
 //! stopped.
 
-
 use crate::common::workers::{Workers, start_worker_env};
 use crate::common::{root, run_daphne_env, wait_bounded};
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};

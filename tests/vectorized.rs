@@ -10,7 +10,6 @@
 //!   on a worker (the op table's `worker` column), and every fixture prints the same distributed
 //!   on two real workers.
 
-
 use crate::common::workers::Workers;
 use crate::common::{compile_fixture, fixture_args, header, rel, run_daphne, run_daphne_env};
 use daphne_ir::{Attr, Module, OpKind, PrintOptions, parse_module, print_module, verify};

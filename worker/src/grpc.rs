@@ -9,7 +9,7 @@ use daphne_distributed::proto::worker_server::{Worker, WorkerServer};
 use daphne_distributed::proto::{Computed, DataChunk, FreeRequest, Freed, StoreChunk, Stored, Task, TransferRequest};
 use daphne_distributed::protocol::{DEFAULT_CHUNK_BYTES, MAX_MESSAGE_BYTES, WINDOW_BYTES};
 use daphne_distributed::source_chain;
-use daphne_distributed::transport::{CallError, Code};
+use daphne_distributed::transport::CallError;
 use daphne_distributed::wire;
 use std::net::SocketAddr;
 use std::pin::Pin;
@@ -31,36 +31,12 @@ impl GrpcWorker {
     }
 }
 
-/// A core refusal as a gRPC status.
-fn status(e: CallError) -> Status {
-    use tonic::Code as G;
-    let code = match e.code {
-        Code::InvalidArgument => G::InvalidArgument,
-        Code::NotFound => G::NotFound,
-        Code::FailedPrecondition => G::FailedPrecondition,
-        Code::Aborted => G::Aborted,
-        Code::ResourceExhausted => G::ResourceExhausted,
-        Code::Unauthenticated => G::Unauthenticated,
-        Code::PermissionDenied => G::PermissionDenied,
-        Code::AlreadyExists => G::AlreadyExists,
-        Code::OutOfRange => G::OutOfRange,
-        Code::Unimplemented => G::Unimplemented,
-        Code::Unavailable => G::Unavailable,
-        Code::DeadlineExceeded => G::DeadlineExceeded,
-        Code::Cancelled => G::Cancelled,
-        Code::DataLoss => G::DataLoss,
-        Code::Internal => G::Internal,
-        Code::Unknown => G::Unknown,
-    };
-    Status::new(code, e.message)
-}
-
 /// Runs blocking core work off the async threads; a panic becomes an internal error status.
 async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T, CallError> + Send + 'static) -> Result<T, Status> {
     tokio::task::spawn_blocking(f)
         .await
         .map_err(|e| Status::internal(format!("the worker failed: {e}")))?
-        .map_err(status)
+        .map_err(Status::from)
 }
 
 type ChunkStream = Pin<Box<dyn Stream<Item = Result<DataChunk, Status>> + Send>>;
@@ -70,9 +46,9 @@ impl Worker for GrpcWorker {
     async fn store(&self, request: Request<Streaming<StoreChunk>>) -> Result<Response<Stored>, Status> {
         let mut stream = request.into_inner();
         let first = stream.message().await?.ok_or_else(|| Status::invalid_argument("an empty store stream"))?;
-        check_version(first.version).map_err(status)?;
+        check_version(first.version).map_err(Status::from)?;
         let meta = first.meta.ok_or_else(|| Status::invalid_argument("the first chunk carries no header"))?;
-        let expected = self.core.admit_store(first.session, &meta).map_err(status)?;
+        let expected = self.core.admit_store(first.session, &meta).map_err(Status::from)?;
         let mut payload = Vec::with_capacity(expected.min(first.data.len().max(1) << 10));
         payload.extend_from_slice(&first.data);
         while let Some(chunk) = stream.message().await? {
@@ -99,7 +75,7 @@ impl Worker for GrpcWorker {
 
     async fn transfer(&self, request: Request<TransferRequest>) -> Result<Response<ChunkStream>, Status> {
         let req = request.into_inner();
-        check_version(req.version).map_err(status)?;
+        check_version(req.version).map_err(Status::from)?;
         let chunk = match usize::try_from(req.chunk_bytes) {
             Ok(0) | Err(_) => DEFAULT_CHUNK_BYTES,
             Ok(n) => n,
@@ -121,8 +97,8 @@ impl Worker for GrpcWorker {
 
     async fn free_mem(&self, request: Request<FreeRequest>) -> Result<Response<Freed>, Status> {
         let req = request.into_inner();
-        check_version(req.version).map_err(status)?;
-        let remaining = self.core.free(req.session, &req.ids, req.all).map_err(status)?;
+        check_version(req.version).map_err(Status::from)?;
+        let remaining = self.core.free(req.session, &req.ids, req.all).map_err(Status::from)?;
         Ok(Response::new(Freed { remaining }))
     }
 }

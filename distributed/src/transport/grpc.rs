@@ -72,7 +72,7 @@ impl GrpcTransport {
                 handles.push(tokio::spawn(async move {
                     let client = connect(&addr, &token, tls_ca.as_deref()).await?;
                     ping(client.clone(), session).await.map_err(|s| {
-                        let e = call_error(&s);
+                        let e = CallError::from(&s);
                         format!("worker `{addr}`: {}{}", e.describe(), first_call_hint(&e))
                     })?;
                     Ok::<(String, Client), String>((addr, client))
@@ -122,7 +122,7 @@ impl Transport for GrpcTransport {
 
     fn ping(&self, w: usize) -> Result<(), CallError> {
         let client = self.client(w)?;
-        self.rt.block_on(ping(client, self.session)).map_err(|s| call_error(&s))
+        self.rt.block_on(ping(client, self.session)).map_err(|s| CallError::from(&s))
     }
 
     fn store(&self, w: usize, data: &Data) -> Result<(u64, u64), CallError> {
@@ -147,7 +147,7 @@ impl Transport for GrpcTransport {
                 let mut client = client;
                 client.store(with_deadline(tokio_stream::iter(messages), DATA_CALL_TIMEOUT)).await
             })
-            .map_err(|s| call_error(&s))?
+            .map_err(|s| CallError::from(&s))?
             .into_inner()
             .id;
         Ok((id, bytes))
@@ -159,7 +159,7 @@ impl Transport for GrpcTransport {
         self.rt
             .block_on(async move { client.compute(with_deadline(task, DATA_CALL_TIMEOUT)).await })
             .map(tonic::Response::into_inner)
-            .map_err(|s| call_error(&s))
+            .map_err(|s| CallError::from(&s))
     }
 
     fn transfer(&self, w: usize, id: u64) -> Result<(Data, u64), CallError> {
@@ -188,7 +188,7 @@ impl Transport for GrpcTransport {
                 }
                 Ok((meta, payload))
             })
-            .map_err(|s| call_error(&s))?;
+            .map_err(|s| CallError::from(&s))?;
         let bytes = payload.len() as u64;
         let d = wire::decode(&meta, &payload).map_err(|e| CallError::new(Code::DataLoss, e))?;
         Ok((d, bytes))
@@ -200,32 +200,43 @@ impl Transport for GrpcTransport {
         self.rt
             .block_on(async move { client.free_mem(with_deadline(req, SMALL_CALL_TIMEOUT)).await })
             .map(|_| ())
-            .map_err(|s| call_error(&s))
+            .map_err(|s| CallError::from(&s))
     }
 }
 
-/// A tonic status as a transport-neutral failure.
-fn call_error(s: &Status) -> CallError {
-    use tonic::Code as G;
-    let code = match s.code() {
-        G::InvalidArgument => Code::InvalidArgument,
-        G::NotFound => Code::NotFound,
-        G::FailedPrecondition => Code::FailedPrecondition,
-        G::Aborted => Code::Aborted,
-        G::ResourceExhausted => Code::ResourceExhausted,
-        G::Unauthenticated => Code::Unauthenticated,
-        G::PermissionDenied => Code::PermissionDenied,
-        G::AlreadyExists => Code::AlreadyExists,
-        G::OutOfRange => Code::OutOfRange,
-        G::Unimplemented => Code::Unimplemented,
-        G::Unavailable => Code::Unavailable,
-        G::DeadlineExceeded => Code::DeadlineExceeded,
-        G::Cancelled => Code::Cancelled,
-        G::DataLoss => Code::DataLoss,
-        G::Internal => Code::Internal,
-        G::Unknown | G::Ok => Code::Unknown,
-    };
-    CallError::new(code, s.message())
+/// The gRPC status codes and the transport-neutral ones, both ways (the coordinator reads
+/// statuses, the worker's handlers answer with them).
+const CODES: [(tonic::Code, Code); 16] = [
+    (tonic::Code::InvalidArgument, Code::InvalidArgument),
+    (tonic::Code::NotFound, Code::NotFound),
+    (tonic::Code::FailedPrecondition, Code::FailedPrecondition),
+    (tonic::Code::Aborted, Code::Aborted),
+    (tonic::Code::ResourceExhausted, Code::ResourceExhausted),
+    (tonic::Code::Unauthenticated, Code::Unauthenticated),
+    (tonic::Code::PermissionDenied, Code::PermissionDenied),
+    (tonic::Code::AlreadyExists, Code::AlreadyExists),
+    (tonic::Code::OutOfRange, Code::OutOfRange),
+    (tonic::Code::Unimplemented, Code::Unimplemented),
+    (tonic::Code::Unavailable, Code::Unavailable),
+    (tonic::Code::DeadlineExceeded, Code::DeadlineExceeded),
+    (tonic::Code::Cancelled, Code::Cancelled),
+    (tonic::Code::DataLoss, Code::DataLoss),
+    (tonic::Code::Internal, Code::Internal),
+    (tonic::Code::Unknown, Code::Unknown),
+];
+
+impl From<&Status> for CallError {
+    fn from(s: &Status) -> CallError {
+        let code = CODES.iter().find(|(g, _)| *g == s.code()).map_or(Code::Unknown, |(_, c)| *c);
+        CallError::new(code, s.message())
+    }
+}
+
+impl From<CallError> for Status {
+    fn from(e: CallError) -> Status {
+        let code = CODES.iter().find(|(_, c)| *c == e.code).map_or(tonic::Code::Unknown, |(g, _)| *g);
+        Status::new(code, e.message)
+    }
 }
 
 /// A hint about TLS when the first call to a worker failed below gRPC (a protocol error, a
@@ -296,4 +307,18 @@ fn with_deadline<T>(msg: T, d: Duration) -> Request<T> {
 async fn ping(mut client: Client, session: u64) -> Result<(), Status> {
     let req = FreeRequest { version: PROTOCOL_VERSION, session, ids: vec![], all: false };
     client.free_mem(with_deadline(req, SMALL_CALL_TIMEOUT)).await.map(|_| ())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_map_both_ways() {
+        for (g, c) in CODES {
+            assert_eq!(CallError::from(&Status::new(g, "m")).code, c);
+            assert_eq!(Status::from(CallError::new(c, "m")).code(), g);
+        }
+        assert_eq!(CallError::from(&Status::new(tonic::Code::Ok, "")).code, Code::Unknown);
+    }
 }
