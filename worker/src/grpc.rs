@@ -145,7 +145,9 @@ pub async fn serve(core: Arc<WorkerCore>, opts: ServeOptions) -> Result<(), Stri
     println!("Started Distributed Worker on `{shown}`");
     use std::io::Write;
     let _ = std::io::stdout().flush();
-    let incoming = tonic::transport::server::TcpIncoming::from(listener);
+    // No Nagle: small answers (a task's outputs, the last chunk of a transfer) must not wait for
+    // the peer's delayed ACK (40 ms per round trip otherwise).
+    let incoming = tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true));
     builder
         .initial_stream_window_size(Some(WINDOW_BYTES))
         .initial_connection_window_size(Some(2 * WINDOW_BYTES))
