@@ -285,6 +285,7 @@ fn tiny_transfer_chunks_give_identical_results() {
     assert_eq!(out.status.code(), Some(0), "{stderr}");
     assert_eq!(String::from_utf8_lossy(&out.stdout), "1.00002e+10\nDenseMatrix(1x1, double)\n200001\n");
     assert!(stderr.contains("(800000 bytes)"), "the matrix went to the workers in chunks: {stderr}");
+    assert!(stderr.contains("; phases: plan ") && stderr.contains(" s, combine "), "per-phase times: {stderr}");
     for i in 0..2 {
         assert_eq!(workers.object_count(i), 0);
     }

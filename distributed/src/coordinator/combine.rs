@@ -68,6 +68,7 @@ impl Coordinator {
             }
         }
         let mut fetched = self.transfer_all(&wanted)?.into_iter();
+        let combining = std::time::Instant::now();
         for (j, &c) in job.combines.iter().enumerate() {
             let parts: Vec<Part> = done
                 .iter()
@@ -128,6 +129,7 @@ impl Coordinator {
         for (stacked, parts) in &placed {
             self.place_rows(stacked, parts);
         }
+        Counters::add_time(&self.stats.combine_ns, combining.elapsed());
         self.free(to_free);
         Ok(outcomes)
     }

@@ -16,7 +16,9 @@ pub(super) type Garbage = Arc<Mutex<Vec<(usize, u64)>>>;
 impl Coordinator {
     /// Fetches objects (all matrices) from their workers, all at once.
     pub(super) fn transfer_all(&self, ids: &[(usize, u64)]) -> Result<Vec<Dense>, Failure> {
+        let started = std::time::Instant::now();
         let fetched = in_parallel(ids.to_vec(), |(w, id)| (w, self.transport.transfer(w, id)));
+        Counters::add_time(&self.stats.transfer_ns, started.elapsed());
         let mut out = Vec::with_capacity(ids.len());
         let mut failed = Vec::new();
         for (r, &(w, _)) in fetched.into_iter().zip(ids) {

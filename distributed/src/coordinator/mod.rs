@@ -27,7 +27,7 @@ mod tasks;
 pub use crate::protocol::DEFAULT_CHUNK_BYTES;
 pub use lineage::Partitioned;
 pub use options::{CoordinatorOptions, parse_worker_list};
-pub use stats::DistStats;
+pub use stats::{DistStats, PhaseTimes};
 
 use crate::protocol::MAX_CHUNK_BYTES;
 use crate::transport::grpc::{GrpcOptions, GrpcTransport};
@@ -104,12 +104,14 @@ impl Coordinator {
         keep_remote: &[bool],
     ) -> Result<Vec<DistOutcome>, DistError> {
         self.sweep();
+        let planning = std::time::Instant::now();
         let (pipe, body) = pipeline_of(dist).ok_or_else(|| internal("the task module has no pipeline"))?;
         let splits = vector::splits(dist, pipe).map_err(internal)?;
         let combines = vector::combines(dist, pipe).map_err(internal)?;
         let Some(plan) = plan(dist, body, &splits, &inputs, self.worker_count()) else {
             return Err(DistError::Execution);
         };
+        Counters::add_time(&self.stats.plan_ns, planning.elapsed());
         // Remote inputs not cut the way this pipeline needs come back first.
         let mut local_inputs = Vec::with_capacity(inputs.len());
         for (j, input) in inputs.into_iter().enumerate() {

@@ -1,7 +1,9 @@
-//! What a coordinator did, counted as it happens and summed up for `--dist-stats`.
+//! What a coordinator did, counted as it happens and summed up for `--dist-stats`: objects and
+//! bytes moved, and the time of each phase (plan, store, compute, transfer, combine).
 
 use super::Coordinator;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
 /// The running counts.
 #[derive(Default)]
@@ -16,12 +18,37 @@ pub(super) struct Counters {
     pub kept: AtomicU64,
     pub lost: AtomicU64,
     pub recomputed: AtomicU64,
+    /// Nanoseconds per phase, as the coordinator waited for them (concurrent calls count once).
+    pub plan_ns: AtomicU64,
+    pub store_ns: AtomicU64,
+    pub compute_ns: AtomicU64,
+    pub transfer_ns: AtomicU64,
+    pub combine_ns: AtomicU64,
 }
 
 impl Counters {
     pub fn add(counter: &AtomicU64, n: u64) {
         counter.fetch_add(n, Ordering::Relaxed);
     }
+
+    pub fn add_time(counter: &AtomicU64, d: Duration) {
+        Counters::add(counter, u64::try_from(d.as_nanos()).unwrap_or(u64::MAX));
+    }
+}
+
+/// Where a coordinator's time went, phase by phase.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct PhaseTimes {
+    /// Cutting pipelines over the workers.
+    pub plan: Duration,
+    /// Sending inputs (the longest worker of each pipeline).
+    pub store: Duration,
+    /// Running tasks, round trip included (the longest worker of each pipeline).
+    pub compute: Duration,
+    /// Fetching results back.
+    pub transfer: Duration,
+    /// Stacking and reducing partial results.
+    pub combine: Duration,
 }
 
 /// A summary of what a coordinator did.
@@ -45,6 +72,7 @@ pub struct DistStats {
     /// Workers lost during the run, and partitions computed again because of them.
     pub lost: u64,
     pub recomputed: u64,
+    pub phases: PhaseTimes,
 }
 
 impl std::fmt::Display for DistStats {
@@ -62,6 +90,17 @@ impl std::fmt::Display for DistStats {
             self.kept,
             self.lost,
             self.recomputed
+        )?;
+        let s = |d: Duration| d.as_secs_f64();
+        let p = &self.phases;
+        write!(
+            f,
+            "; phases: plan {:.3} s, store {:.3} s, compute {:.3} s, transfer {:.3} s, combine {:.3} s",
+            s(p.plan),
+            s(p.store),
+            s(p.compute),
+            s(p.transfer),
+            s(p.combine)
         )
     }
 }
@@ -71,6 +110,7 @@ impl Coordinator {
     pub fn stats(&self) -> DistStats {
         let c = &self.stats;
         let g = |a: &AtomicU64| a.load(Ordering::Relaxed);
+        let t = |a: &AtomicU64| Duration::from_nanos(g(a));
         DistStats {
             pipelines: g(&c.pipelines),
             local: g(&c.local),
@@ -82,6 +122,13 @@ impl Coordinator {
             kept: g(&c.kept),
             lost: g(&c.lost),
             recomputed: g(&c.recomputed),
+            phases: PhaseTimes {
+                plan: t(&c.plan_ns),
+                store: t(&c.store_ns),
+                compute: t(&c.compute_ns),
+                transfer: t(&c.transfer_ns),
+                combine: t(&c.combine_ns),
+            },
         }
     }
 }

@@ -9,6 +9,7 @@ use crate::proto::{self, Computed, TaskInput, task_input};
 use crate::transport::{CallError, Code};
 use daphne_runtime::data::Data;
 use daphne_runtime::distributor::DistError;
+use std::time::{Duration, Instant};
 
 /// What a partition's task needs per input: an id its worker holds, data to store, or a scalar.
 pub(super) enum Arg {
@@ -37,6 +38,14 @@ pub(super) struct Stored {
     pub id: u64,
     pub remember: bool,
     pub bytes: u64,
+}
+
+/// What one partition's task did: what it stored, its result, and how long each step took.
+struct Ran {
+    stored: Vec<Stored>,
+    result: Result<Computed, CallError>,
+    store: Duration,
+    compute: Duration,
 }
 
 fn object(id: u64) -> TaskInput {
@@ -69,9 +78,12 @@ impl Coordinator {
         let ran = in_parallel(tasks, |(i, w, args)| (i, w, self.run_task(ir, w, args)));
         let mut done = Vec::with_capacity(ran.len());
         let mut failed = Vec::new();
+        let (mut store_time, mut compute_time) = (Duration::ZERO, Duration::ZERO);
         for r in ran {
             match r {
-                Ok((i, w, (stored, result))) => {
+                Ok((i, w, Ran { stored, result, store, compute })) => {
+                    store_time = store_time.max(store);
+                    compute_time = compute_time.max(compute);
                     self.remember(w, stored);
                     match result {
                         Ok(computed) => done.push(Done { range: i, worker: w, computed }),
@@ -81,6 +93,8 @@ impl Coordinator {
                 Err(e) => return Err(Failure::Error(DistError::Worker(e.message))),
             }
         }
+        Counters::add_time(&self.stats.store_ns, store_time);
+        Counters::add_time(&self.stats.compute_ns, compute_time);
         if failed.is_empty() {
             return Ok(done);
         }
@@ -90,7 +104,8 @@ impl Coordinator {
     }
 
     /// One partition's task on worker `w`: the stores it needs, then the computation.
-    fn run_task(&self, ir: &str, w: usize, args: Vec<Arg>) -> (Vec<Stored>, Result<Computed, CallError>) {
+    fn run_task(&self, ir: &str, w: usize, args: Vec<Arg>) -> Ran {
+        let started = Instant::now();
         let to_store: Vec<(usize, &Data)> = args
             .iter()
             .enumerate()
@@ -121,11 +136,14 @@ impl Coordinator {
                 Ok((_, Err(e))) | Err(e) => failure = Some(e),
             }
         }
+        let store = started.elapsed();
         if let Some(e) = failure {
-            return (stored, Err(e));
+            return Ran { stored, result: Err(e), store, compute: Duration::ZERO };
         }
         let inputs = inputs.into_iter().flatten().collect();
-        (stored, self.transport.compute(w, ir, inputs))
+        let computing = Instant::now();
+        let result = self.transport.compute(w, ir, inputs);
+        Ran { stored, result, store, compute: computing.elapsed() }
     }
 
     /// What failed calls mean: an error the worker answered with, or lost workers (those that do
