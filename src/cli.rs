@@ -77,6 +77,12 @@ pub struct Cli {
     #[arg(long, value_name = "BYTES")]
     pub max_distr_chunk_size: Option<usize>,
 
+    /// With `--distributed`: a pipeline whose inputs are known at compile time to hold fewer bytes
+    /// runs locally instead of paying a round trip to the workers (default 1048576, or
+    /// `DAPHNE_DIST_MIN_BYTES`; 0 distributes every pipeline). Not a DAPHNE flag.
+    #[arg(long, value_name = "BYTES")]
+    pub dist_min_bytes: Option<u64>,
+
     /// With `--distributed` and `DISTRIBUTED_WORKERS` unset: how many local workers to start
     /// (default 2). Not a DAPHNE flag.
     #[arg(long, value_name = "N")]

@@ -147,6 +147,13 @@ fn run(cli: Cli, start: Instant) -> Result<(), u8> {
         sparsity_threshold: user_config.sparsity_threshold.unwrap_or(0.25),
         vectorize: cli.vec || cli.distributed || user_config.use_vectorized_exec.unwrap_or(false),
         distributed: cli.distributed,
+        dist_min_bytes: match dist_min_bytes(&cli) {
+            Ok(n) => n,
+            Err(e) => {
+                eprintln!("daphne: {e}");
+                return Err(PARSER_ERROR);
+            }
+        },
         phy_op_selection: !cli.no_phy_op_selection && user_config.use_phy_op_selection.unwrap_or(true),
         ..CompileOptions::default()
     };
@@ -228,6 +235,23 @@ fn run(cli: Cli, start: Instant) -> Result<(), u8> {
         eprintln!("{}", Timings { start, parsing, compilation, execution }.report());
     }
     Ok(())
+}
+
+/// Pipelines with fewer input bytes than this run locally unless `--dist-min-bytes` or
+/// `DAPHNE_DIST_MIN_BYTES` says otherwise.
+const DEFAULT_DIST_MIN_BYTES: u64 = 1 << 20;
+
+/// The cost model's threshold: the flag, else the environment, else the default.
+fn dist_min_bytes(cli: &Cli) -> Result<u64, String> {
+    if let Some(n) = cli.dist_min_bytes {
+        return Ok(n);
+    }
+    match std::env::var("DAPHNE_DIST_MIN_BYTES") {
+        Ok(v) if !v.trim().is_empty() => {
+            v.trim().parse::<u64>().map_err(|_| format!("DAPHNE_DIST_MIN_BYTES `{v}` is not a byte count"))
+        }
+        _ => Ok(DEFAULT_DIST_MIN_BYTES),
+    }
 }
 
 fn has_distributed_pipelines(m: &daphne_ir::Module) -> bool {

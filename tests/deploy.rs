@@ -15,6 +15,7 @@ fn deploy_scripts_start_list_use_and_stop_workers() {
         .current_dir(common::root())
         .env("DAPHNE_BIN_DIR", bin_dir)
         .env("DAPHNE_DEPLOY_TEST_TIMEOUT", "240")
+        .env(common::TEST_DIST_MIN_BYTES.0, common::TEST_DIST_MIN_BYTES.1)
         .env_remove("DISTRIBUTED_WORKERS")
         .env_remove("DAPHNE_WORKER_TOKEN")
         .output()

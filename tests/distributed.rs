@@ -558,3 +558,49 @@ fn work_per_task_is_bounded_by_memory_and_time() {
         assert_eq!(w.object_count(0), 0);
     }
 }
+
+#[test]
+fn pipelines_over_small_inputs_stay_local() {
+    let dir = std::env::temp_dir().join(format!("daphne-cost-model-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join("small_and_large.daph");
+    // 4 x 5 doubles are 160 bytes; 200 x 1000 are 1 600 000.
+    std::fs::write(
+        &path,
+        "A = rand(4, 5, 0.0, 1.0, 1.0, 7);\nB = rand(200, 1000, 0.0, 1.0, 1.0, 8);\nprint(sum(A * 2.0));\nprint(sum(B * 2.0));\n",
+    )
+    .expect("script");
+    let script = path.to_str().expect("utf-8 path");
+    let local = run_daphne_env(&args(&["--vec", script]), &[], TIMEOUT);
+    assert_eq!(local.status.code(), Some(0), "{}", String::from_utf8_lossy(&local.stderr));
+    let workers = Workers::start(2);
+    let list = workers.list();
+    let run = |flags: &[&str], env: &[(&str, &str)]| {
+        let mut a = args(&["--distributed", "--dist-stats", "--explain", "distributed"]);
+        a.extend(flags.iter().map(|s| s.to_string()));
+        a.push(script.to_string());
+        let mut e = vec![("DISTRIBUTED_WORKERS", list.as_str())];
+        e.extend_from_slice(env);
+        let out = run_daphne_env(&a, &e, TIMEOUT);
+        let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+        assert_eq!(out.status.code(), Some(0), "{stderr}");
+        assert_eq!(out.stdout, local.stdout, "the same output as --vec");
+        stderr
+    };
+    // The default (here through an empty DAPHNE_DIST_MIN_BYTES): the small pipeline stays local.
+    for (flags, env) in
+        [(&["--dist-min-bytes", "1048576"][..], &[][..]), (&[][..], &[("DAPHNE_DIST_MIN_BYTES", "")][..])]
+    {
+        let stderr = run(flags, env);
+        assert!(stderr.contains("local = \"inputs of 160 bytes, under --dist-min-bytes 1048576\""), "{stderr}");
+        assert_eq!(stderr.matches("\"daphne.distributedPipeline\"").count(), 1, "{stderr}");
+        assert!(stderr.contains("1 pipelines on workers, 0 on the coordinator"), "{stderr}");
+    }
+    // 0 distributes both.
+    let stderr = run(&["--dist-min-bytes", "0"], &[]);
+    assert!(!stderr.contains("local = "), "{stderr}");
+    assert!(stderr.contains("2 pipelines on workers, 0 on the coordinator"), "{stderr}");
+    let out = run_daphne_env(&args(&["--distributed", script]), &[("DAPHNE_DIST_MIN_BYTES", "lots")], TIMEOUT);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("DAPHNE_DIST_MIN_BYTES `lots` is not a byte count"));
+}

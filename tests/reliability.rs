@@ -4,7 +4,7 @@
 //! bounded and every process is stopped.
 
 use crate::common::workers::{Workers, client, object_count, runtime};
-use crate::common::{root, run_daphne_env, wait_bounded};
+use crate::common::{TEST_DIST_MIN_BYTES, root, run_daphne_env, wait_bounded};
 use daphne_distributed::proto::{FreeRequest, PROTOCOL_VERSION};
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Output, Stdio};
@@ -44,6 +44,7 @@ fn args(list: &[&str]) -> Vec<String> {
 fn spawn_daphne(a: &[&str], env: &[(&str, &str)]) -> (Child, mpsc::Receiver<String>, std::thread::JoinHandle<String>) {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_daphne"));
     cmd.env_remove("DISTRIBUTED_WORKERS").env_remove("DAPHNE_WORKER_TOKEN").env_remove("DAPHNE_WORKER_TLS_CA");
+    cmd.env(TEST_DIST_MIN_BYTES.0, TEST_DIST_MIN_BYTES.1);
     for (k, v) in env {
         cmd.env(k, v);
     }

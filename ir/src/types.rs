@@ -123,6 +123,16 @@ impl ValueType {
     pub fn storage_vt(self) -> ValueType {
         if self == ValueType::Index { ValueType::UI64 } else { self }
     }
+
+    /// Bytes of one matrix cell of this type; `None` for strings (their size varies).
+    pub fn cell_bytes(self) -> Option<u64> {
+        Some(match self {
+            ValueType::F64 | ValueType::SI64 | ValueType::UI64 | ValueType::Index => 8,
+            ValueType::F32 | ValueType::SI32 | ValueType::UI32 => 4,
+            ValueType::SI8 | ValueType::UI8 | ValueType::Bool => 1,
+            ValueType::Str => return None,
+        })
+    }
 }
 
 impl fmt::Display for ValueType {

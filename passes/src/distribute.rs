@@ -4,6 +4,11 @@
 //! on whatever partition a worker holds. The body is already self-contained (vectorization copies
 //! constants in), so the text is all a worker needs; it parses and verifies it before running it.
 //! Inputs split by rows have an unknown row count in `@dist`, as do outputs combined by rows.
+//!
+//! Cost model: a pipeline whose inputs are known (from their static types) to hold fewer than
+//! `--dist-min-bytes` bytes stays a local `daphne.vectorizedPipeline`, marked with a `local`
+//! attribute that says why, since a round trip to the workers costs more than such work.
+//! Pipelines with an input of unknown size are distributed.
 
 use crate::{Changed, Pass, PassCx, PassError};
 use daphne_ir::copy::copy_block_into;
@@ -20,18 +25,42 @@ impl Pass for DistributePass {
         NAME
     }
 
-    fn run(&self, m: &mut Module, _cx: &mut PassCx<'_>) -> Result<Changed, PassError> {
+    fn run(&self, m: &mut Module, cx: &mut PassCx<'_>) -> Result<Changed, PassError> {
         let mut pipes = Vec::new();
         m.walk(&mut |op| {
             if m.kind(op) == OpKind::VectorizedPipeline {
                 pipes.push(op);
             }
         });
+        let min = cx.options.dist_min_bytes;
         for &p in &pipes {
-            distribute(m, p)?;
+            match static_input_bytes(m, p) {
+                Some(bytes) if bytes < min => {
+                    let why = format!("inputs of {bytes} bytes, under --dist-min-bytes {min}");
+                    m.op_mut(p).attrs.insert("local".into(), Attr::Const(Const::Str(why)));
+                }
+                _ => distribute(m, p)?,
+            }
         }
         Ok(if pipes.is_empty() { Changed::No } else { Changed::Yes })
     }
+}
+
+/// The bytes of a pipeline's matrix inputs when their static types tell (scalars travel inline
+/// and count nothing); `None` when any input's size is unknown.
+fn static_input_bytes(m: &Module, p: Op) -> Option<u64> {
+    let mut total = 0u64;
+    for v in m.operands(p) {
+        match m.value_type(*v) {
+            Type::Matrix(mt) => {
+                let cell = mt.vt?.cell_bytes()?;
+                total = total.saturating_add(mt.rows?.saturating_mul(mt.cols?).saturating_mul(cell));
+            }
+            Type::Scalar(_) => {}
+            _ => return None,
+        }
+    }
+    Some(total)
 }
 
 fn internal(m: &Module, op: Op, message: String) -> PassError {

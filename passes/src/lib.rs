@@ -37,6 +37,9 @@ pub struct CompileOptions {
     pub vectorize: bool,
     /// `--distributed`: turn the pipelines into distributed pipelines (implies vectorization).
     pub distributed: bool,
+    /// `--dist-min-bytes`: a pipeline whose inputs are known to hold fewer bytes stays local
+    /// (the round trip to the workers would cost more than the work); 0 distributes every one.
+    pub dist_min_bytes: u64,
     /// Physical operator selection (on unless `--no-phy-op-selection`).
     pub phy_op_selection: bool,
     /// Run the verifier after every pass (on in tests and debug builds).
@@ -50,6 +53,7 @@ impl Default for CompileOptions {
             sparsity_threshold: 0.25,
             vectorize: false,
             distributed: false,
+            dist_min_bytes: 0,
             phy_op_selection: true,
             verify_each_pass: cfg!(debug_assertions),
         }

@@ -42,13 +42,18 @@ pub fn run_daphne(args: &[String], timeout: Duration) -> Output {
     run_daphne_env(args, &[], timeout)
 }
 
+/// The `--dist-min-bytes` of the tests, unless one says otherwise: 0, so that the small matrices
+/// of the test scripts still go to the workers (the default keeps them local).
+pub const TEST_DIST_MIN_BYTES: (&str, &str) = ("DAPHNE_DIST_MIN_BYTES", "0");
+
 /// Like `run_daphne`, with environment variables (`DISTRIBUTED_WORKERS`, `DAPHNE_WORKER_TOKEN` and
-/// `DAPHNE_WORKER_TLS_CA` are removed unless given).
+/// `DAPHNE_WORKER_TLS_CA` are removed unless given; `DAPHNE_DIST_MIN_BYTES` is 0 unless given).
 pub fn run_daphne_env(args: &[String], env: &[(&str, &str)], timeout: Duration) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_daphne"));
     cmd.env_remove("DISTRIBUTED_WORKERS");
     cmd.env_remove("DAPHNE_WORKER_TOKEN");
     cmd.env_remove("DAPHNE_WORKER_TLS_CA");
+    cmd.env(TEST_DIST_MIN_BYTES.0, TEST_DIST_MIN_BYTES.1);
     for (k, v) in env {
         cmd.env(k, v);
     }

@@ -41,16 +41,6 @@ pub fn check_task(m: &Module) -> Result<(), CallError> {
     Ok(())
 }
 
-/// Bytes per cell of a value type, where fixed.
-fn cell_bytes(vt: ValueType) -> Option<u64> {
-    Some(match vt {
-        ValueType::F64 | ValueType::SI64 | ValueType::UI64 | ValueType::Index => 8,
-        ValueType::F32 | ValueType::SI32 | ValueType::UI32 => 4,
-        ValueType::SI8 | ValueType::UI8 | ValueType::Bool => 1,
-        ValueType::Str => return None,
-    })
-}
-
 /// A lower bound of the bytes a task's outputs will occupy: every matrix result whose columns and
 /// value type are known, with its rows known or (for row-combined results) the most rows of any
 /// matrix input. Results of unknown size count nothing, so the bound never refuses a task that
@@ -68,7 +58,7 @@ pub fn output_bytes_at_least(m: &Module, args: &[Data]) -> u64 {
     m.func_result_types(func)
         .iter()
         .map(|t| match t {
-            Type::Matrix(mt) => match (mt.cols, mt.vt.and_then(cell_bytes)) {
+            Type::Matrix(mt) => match (mt.cols, mt.vt.and_then(ValueType::cell_bytes)) {
                 (Some(cols), Some(size)) => mt.rows.unwrap_or(input_rows).saturating_mul(cols).saturating_mul(size),
                 _ => 0,
             },
