@@ -152,7 +152,7 @@ fn infer_custom(kind: OpKind, input: &InferInput<'_>) -> Result<Vec<Type>, Strin
                 other => other,
             }])
         }
-        OpKind::RandMatrix => {
+        OpKind::RandMatrix | OpKind::RandRows => {
             let (min, max) = (op_ty(2), op_ty(3));
             let vt = match (min.value_type(), max.value_type()) {
                 (Some(a), Some(b)) if a != b => {

@@ -203,6 +203,7 @@ op_table! {
     // --- data generation --------------------------------------------------------------------
     Fill            = "daphne.fill",             Exact(3), Exact(1), 0, MatFirstVt, PURE,            Other,               NOVEC,      NO_JIT, WORKER;
     RandMatrix      = "daphne.randMatrix",       Exact(6), Exact(1), 0, Custom, NONE,                Other,               NOVEC,      NO_JIT, WORKER;
+    RandRows        = "daphne.randRows",         Exact(8), Exact(1), 0, Custom, PURE,                Other,               NOVEC,      NO_JIT, WORKER;
     Sample          = "daphne.sample",           Exact(4), Exact(1), 0, MatFirstVt, NONE,            Other,               NOVEC,      NO_JIT, WORKER;
     Seq             = "daphne.seq",              Exact(3), Exact(1), 0, MatArgsVt, PURE,             Other,               NOVEC,      NO_JIT, WORKER;
     DiagMatrix      = "daphne.diagMatrix",       Exact(1), Exact(1), 0, TypeFromFirst, PURE,         Other,               NOVEC,      NO_JIT, LOCAL;
@@ -336,7 +337,7 @@ op_table! {
     // --- indexing -----------------------------------------------------------------------------
     ExtractRow      = "daphne.extractRow",       Exact(2), Exact(1), 0, TypeFromFirst, PURE,         Other,               NOVEC,      NO_JIT, LOCAL;
     ExtractCol      = "daphne.extractCol",       Exact(2), Exact(1), 0, Custom, PURE,                Other,               FIRST_ROWS, NO_JIT, WORKER;
-    SliceRow        = "daphne.sliceRow",         Exact(3), Exact(1), 0, TypeFromFirst, PURE,         Other,               NOVEC,      NO_JIT, LOCAL;
+    SliceRow        = "daphne.sliceRow",         Exact(3), Exact(1), 0, TypeFromFirst, PURE,         Other,               NOVEC,      NO_JIT, WORKER;
     SliceCol        = "daphne.sliceCol",         Exact(3), Exact(1), 0, Custom, PURE,                Other,               NOVEC,      NO_JIT, LOCAL;
     InsertRow       = "daphne.insertRow",        Exact(4), Exact(1), 0, TypeFromFirst, PURE,         Other,               NOVEC,      NO_JIT, LOCAL;
     InsertCol       = "daphne.insertCol",        Exact(4), Exact(1), 0, TypeFromFirst, PURE,         Other,               NOVEC,      NO_JIT, LOCAL;
@@ -507,6 +508,7 @@ mod tests {
             OpKind::Fill,
             OpKind::Seq,
             OpKind::RandMatrix,
+            OpKind::RandRows,
             OpKind::Sample,
         ];
         for k in allowed {

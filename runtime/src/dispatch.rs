@@ -160,6 +160,7 @@ impl OpDispatch<'_> {
             OpKind::MatrixConstant => datagen::run_matrix_constant(&a),
             OpKind::Fill => datagen::run_fill(&a),
             OpKind::RandMatrix => datagen::run_rand(&a),
+            OpKind::RandRows => datagen::run_rand_rows(&a),
             OpKind::Seq => datagen::run_seq(&a),
             OpKind::Sample => datagen::run_sample(&a),
             OpKind::DiagMatrix => datagen::run_diag_matrix(&a),

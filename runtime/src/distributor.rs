@@ -5,7 +5,8 @@
 //! stack (design.md, section 10.1: the lower layer owns the seam).
 
 use crate::data::Data;
-use daphne_ir::Module;
+use crate::elem::Scalar;
+use daphne_ir::{Module, ValueType};
 use std::any::Any;
 use std::sync::Arc;
 
@@ -33,6 +34,25 @@ pub enum DistOutcome {
     Remote(Arc<dyn RemoteMatrix>),
 }
 
+/// A matrix the workers can make themselves, each its own row block, with the cells of a local
+/// run: data born where it is used, instead of on the coordinator and shipped.
+#[derive(Clone, Debug, PartialEq)]
+pub enum RowSource {
+    /// `rand(rows, cols, min, max, 1.0, seed)` of a float value type, with a fixed seed: each
+    /// block comes from the generator jumped ahead to its first cell.
+    Rand { rows: usize, cols: usize, min: Scalar, max: Scalar, seed: i64, vt: ValueType },
+    /// `fill(value, rows, cols)`.
+    Fill { value: Scalar, rows: usize, cols: usize, vt: ValueType },
+}
+
+impl RowSource {
+    pub fn rows(&self) -> usize {
+        match self {
+            RowSource::Rand { rows, .. } | RowSource::Fill { rows, .. } => *rows,
+        }
+    }
+}
+
 /// Why a distributed pipeline did not produce results.
 #[derive(Debug)]
 pub enum DistError {
@@ -57,8 +77,17 @@ pub trait Distributor: Send + Sync {
         keep_remote: &[bool],
     ) -> Result<Vec<DistOutcome>, DistError>;
 
+    /// Makes a matrix on the workers, each its row block, cut as the distributed pipelines cut
+    /// their inputs. `Err(DistError::Execution)`: they cannot make it exactly (the executor then
+    /// makes it locally).
+    fn generate(&self, source: &RowSource) -> Result<Arc<dyn RemoteMatrix>, DistError>;
+
     /// The rows of a matrix held by the workers, stacked in order.
     fn fetch(&self, remote: &Arc<dyn RemoteMatrix>) -> Result<Data, DistError>;
+
+    /// Rows `r0 .. r1` of a matrix held by the workers (only the blocks that hold them are
+    /// read; a block cut by the range is cut on its worker).
+    fn fetch_rows(&self, remote: &Arc<dyn RemoteMatrix>, r0: usize, r1: usize) -> Result<Data, DistError>;
 
     /// Counts a distributed pipeline that ran on the coordinator instead (for statistics).
     fn note_local_run(&self);

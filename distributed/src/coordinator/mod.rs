@@ -5,7 +5,8 @@
 //! partition order ([`combine`]). A row-combined result that only later pipelines read stays on
 //! the workers as a [`Partitioned`] object instead of coming back. Every object a worker holds
 //! for this coordinator is freed as soon as nothing references it, and all of them at the end
-//! ([`gc`]).
+//! ([`gc`]). Matrices that only pipelines read and that the workers can make themselves are
+//! generated there ([`generate`]).
 //!
 //! Worker loss ([`lineage`]): a call that fails without an answer from the worker is followed by
 //! a health check; a worker that fails it is dropped for the rest of the run, and its partitions
@@ -16,7 +17,9 @@
 //! Without any live worker the run ends with an error naming the lost workers.
 
 mod combine;
+mod fetch;
 mod gc;
+mod generate;
 mod lineage;
 mod options;
 mod placement;
@@ -35,8 +38,7 @@ use crate::transport::{CallError, Code, Transport};
 use daphne_ir::vector;
 use daphne_ir::{Module, Op, OpKind};
 use daphne_runtime::data::Data;
-use daphne_runtime::distributor::{DistError, DistInput, DistOutcome, Distributor, RemoteMatrix};
-use daphne_runtime::kernels::combine::stack;
+use daphne_runtime::distributor::{DistError, DistInput, DistOutcome, Distributor, RemoteMatrix, RowSource};
 use gc::Garbage;
 use lineage::Job;
 use placement::Placement;
@@ -136,20 +138,6 @@ impl Coordinator {
         })
         .inspect(|_| Counters::add(&self.stats.pipelines, 1))
     }
-
-    /// The rows of a matrix held by the workers, stacked.
-    pub fn fetch_rows(&self, p: &Partitioned) -> Result<Data, DistError> {
-        self.retrying(|| {
-            let n = p.parts().len();
-            let mut ids = Vec::with_capacity(n);
-            for i in 0..n {
-                let id = self.part_on_live_worker(p, i)?;
-                ids.push((p.parts()[i].worker, id));
-            }
-            let blocks = self.transfer_all(&ids)?;
-            Ok(Data::Matrix(daphne_runtime::matrix::Matrix::Dense(stack(&blocks, false).map_err(internal)?)))
-        })
-    }
 }
 
 impl Distributor for Coordinator {
@@ -170,8 +158,16 @@ impl Distributor for Coordinator {
         self.run_job(task, ir, inputs, keep_remote)
     }
 
+    fn generate(&self, source: &RowSource) -> Result<Arc<dyn RemoteMatrix>, DistError> {
+        self.generate_rows(source).map(|p| p as Arc<dyn RemoteMatrix>)
+    }
+
     fn fetch(&self, remote: &Arc<dyn RemoteMatrix>) -> Result<Data, DistError> {
         self.fetch_rows(&*own_remote(Arc::clone(remote))?)
+    }
+
+    fn fetch_rows(&self, remote: &Arc<dyn RemoteMatrix>, r0: usize, r1: usize) -> Result<Data, DistError> {
+        self.fetch_row_range(&*own_remote(Arc::clone(remote))?, r0, r1)
     }
 
     fn note_local_run(&self) {

@@ -10,6 +10,7 @@ use super::tasks::{Arg, Stored};
 use super::{Coordinator, internal};
 use crate::proto;
 use daphne_runtime::data::Data;
+use daphne_runtime::elem::Scalar;
 use std::any::Any;
 use std::sync::Weak;
 
@@ -39,6 +40,12 @@ impl Coordinator {
     /// What partition `[r0, r1)` of worker `w` needs of one local input: an id the worker holds,
     /// data to store, or an inline scalar.
     pub(super) fn arg_for(&self, data: &Data, send: Delivery, w: usize, r0: usize, r1: usize) -> Result<Arg, Failure> {
+        let index = |n: usize| Ok(Arg::Scalar(proto::Scalar::from(&Scalar::Index(n as i64))));
+        match send {
+            Delivery::FirstRow => return index(r0),
+            Delivery::RowCount => return index(r1 - r0),
+            Delivery::Inline | Delivery::Split | Delivery::Broadcast => {}
+        }
         if send == Delivery::Inline {
             return match data {
                 Data::Scalar(s) => Ok(Arg::Scalar(proto::Scalar::from(s))),

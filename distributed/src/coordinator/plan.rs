@@ -16,6 +16,10 @@ pub(super) enum Delivery {
     Split,
     /// Each worker gets the whole input.
     Broadcast,
+    /// The partition's first row, as an index scalar (a generation task's argument).
+    FirstRow,
+    /// The partition's number of rows, as an index scalar.
+    RowCount,
 }
 
 /// The cut of one pipeline.

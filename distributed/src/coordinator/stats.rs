@@ -18,6 +18,7 @@ pub(super) struct Counters {
     pub kept: AtomicU64,
     pub lost: AtomicU64,
     pub recomputed: AtomicU64,
+    pub generated: AtomicU64,
     /// Nanoseconds per phase, as the coordinator waited for them (concurrent calls count once).
     pub plan_ns: AtomicU64,
     pub store_ns: AtomicU64,
@@ -72,6 +73,8 @@ pub struct DistStats {
     /// Workers lost during the run, and partitions computed again because of them.
     pub lost: u64,
     pub recomputed: u64,
+    /// Matrices the workers generated themselves (`rand`, `fill`), row block by row block.
+    pub generated: u64,
     pub phases: PhaseTimes,
 }
 
@@ -79,7 +82,7 @@ impl std::fmt::Display for DistStats {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "{} pipelines on workers, {} on the coordinator; sent {} objects ({} bytes), reused {}; fetched {} objects ({} bytes); kept {} results on the workers; {} workers lost, {} partitions recomputed",
+            "{} pipelines on workers, {} on the coordinator; sent {} objects ({} bytes), reused {}; fetched {} objects ({} bytes); kept {} results on the workers; {} workers lost, {} partitions recomputed; generated {} matrices on the workers",
             self.pipelines,
             self.local,
             self.stored,
@@ -89,7 +92,8 @@ impl std::fmt::Display for DistStats {
             self.fetched_bytes,
             self.kept,
             self.lost,
-            self.recomputed
+            self.recomputed,
+            self.generated
         )?;
         let s = |d: Duration| d.as_secs_f64();
         let p = &self.phases;
@@ -122,6 +126,7 @@ impl Coordinator {
             kept: g(&c.kept),
             lost: g(&c.lost),
             recomputed: g(&c.recomputed),
+            generated: g(&c.generated),
             phases: PhaseTimes {
                 plan: t(&c.plan_ns),
                 store: t(&c.store_ns),

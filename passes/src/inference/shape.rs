@@ -125,6 +125,7 @@ pub fn infer_shapes(kind: OpKind, input: &ShapeInput<'_>, results: usize) -> Res
             };
             single((rows, Some(1)))
         }
+        RandRows => single((input.size(7), input.size(1))),
         Sample => single((input.size(1), Some(1))),
         DiagMatrix => single((s0.0, s0.0)),
         CreateFrame => {

@@ -5,8 +5,11 @@
 
 use super::{Env, ExecError, ExecOptions, Executor, Output};
 use crate::data::Data;
-use crate::distributor::{DistError, DistInput, DistOutcome, Distributor};
-use daphne_ir::{Attr, Loc, Module, Op, OpKind, Value, parse_module, verify};
+use crate::distributor::{DistError, DistInput, DistOutcome, Distributor, RowSource};
+use crate::elem::Scalar;
+use crate::kernels::args;
+use crate::kernels::datagen::fresh_seed;
+use daphne_ir::{Attr, Loc, Module, Op, OpKind, Repr, Type, Value, parse_module, verify};
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
@@ -17,32 +20,26 @@ pub(crate) struct DistState {
     modules: HashMap<String, Arc<Module>>,
     /// Results of distributed pipelines that only distributed pipelines read.
     keep_remote: HashSet<Value>,
+    /// Results of data generators (`rand`, `fill`) that only distributed pipelines read: the
+    /// workers make them.
+    born_remote: HashSet<Value>,
 }
 
 impl DistState {
     pub(crate) fn new(m: &Module, distributor: Option<Arc<dyn Distributor>>) -> DistState {
         let mut keep_remote = HashSet::new();
+        let mut born_remote = HashSet::new();
         if distributor.is_some() {
-            let mut uses: HashMap<Value, (usize, usize)> = HashMap::new();
-            m.walk(&mut |op| {
-                let by_pipeline = m.kind(op) == OpKind::DistributedPipeline;
-                for v in m.operands(op) {
-                    let e = uses.entry(*v).or_default();
-                    e.0 += 1;
-                    e.1 += usize::from(by_pipeline);
+            let ok = super::remote_uses::may_stay_remote(m);
+            m.walk(&mut |op| match m.kind(op) {
+                OpKind::DistributedPipeline => keep_remote.extend(m.results(op).iter().filter(|r| ok.contains(r))),
+                OpKind::RandMatrix | OpKind::Fill => {
+                    born_remote.extend(m.results(op).iter().filter(|r| ok.contains(r)))
                 }
-            });
-            m.walk(&mut |op| {
-                if m.kind(op) == OpKind::DistributedPipeline {
-                    for r in m.results(op) {
-                        if uses.get(r).is_some_and(|&(all, pipes)| all > 0 && all == pipes) {
-                            keep_remote.insert(*r);
-                        }
-                    }
-                }
+                _ => {}
             });
         }
-        DistState { distributor, modules: HashMap::new(), keep_remote }
+        DistState { distributor, modules: HashMap::new(), keep_remote, born_remote }
     }
 
     fn module(&mut self, ir: &str) -> Result<Arc<Module>, String> {
@@ -112,6 +109,84 @@ impl Executor<'_, '_> {
             env.insert(*v, self.dispatch().represent(op, i, d));
         }
         Ok(())
+    }
+
+    /// Runs a row slice of a matrix held by the workers by fetching only its rows; `false` when
+    /// it is not one (or its bounds are out of range: the kernel then reports them).
+    pub(crate) fn exec_remote_slice(&mut self, op: Op, env: &mut Env) -> Result<bool, ExecError> {
+        let m = self.m;
+        let (Some(&x), Some(&result)) = (m.operands(op).first(), m.results(op).first()) else { return Ok(false) };
+        let (Some(remote), Some(distributor)) = (env.remote.get(&x).cloned(), self.dist.distributor.clone()) else {
+            return Ok(false);
+        };
+        let bound =
+            |i: usize| m.operands(op).get(i).and_then(|v| env.get(v)).and_then(|d| args::int(d, "a bound").ok());
+        let (Some(lo), Some(hi)) = (bound(1), bound(2)) else { return Ok(false) };
+        let Ok((r0, r1)) = crate::kernels::index::resolve_range(lo, hi, remote.rows(), "SliceRow") else {
+            return Ok(false);
+        };
+        if r0 == r1 {
+            return Ok(false);
+        }
+        let d = distributor.fetch_rows(&remote, r0, r1).map_err(|e| match e {
+            DistError::Worker(message) => self.err(op, message),
+            DistError::Execution => self.err(op, "internal error: fetching rows of remote data failed"),
+        })?;
+        env.insert(result, self.dispatch().represent(op, 0, d));
+        Ok(true)
+    }
+
+    /// Has the workers make the result of a data generator whose result only distributed
+    /// pipelines read; `false` when it is not such an op or they cannot make it (it then runs
+    /// here as usual).
+    pub(crate) fn exec_generate(&mut self, op: Op, env: &mut Env) -> Result<bool, ExecError> {
+        let m = self.m;
+        let (Some(&result), Some(distributor)) = (m.results(op).first(), self.dist.distributor.clone()) else {
+            return Ok(false);
+        };
+        if !self.dist.born_remote.contains(&result) {
+            return Ok(false);
+        }
+        let Some(source) = self.row_source(op, result, env) else { return Ok(false) };
+        match distributor.generate(&source) {
+            Ok(remote) => {
+                env.values.remove(&result);
+                env.remote.insert(result, remote);
+                Ok(true)
+            }
+            Err(DistError::Execution) => Ok(false),
+            Err(DistError::Worker(message)) => Err(self.err(op, message)),
+        }
+    }
+
+    /// What the workers are to make for a generator op, if they can make it exactly: a dense
+    /// numeric result; for `rand`, a float one with sparsity 1 (a seed of -1 is drawn here, once
+    /// for all blocks).
+    fn row_source(&self, op: Op, result: Value, env: &Env) -> Option<RowSource> {
+        let vt = match self.m.value_type(result) {
+            Type::Matrix(t) if t.repr != Repr::Sparse => t.vt?.storage_vt(),
+            _ => return None,
+        };
+        vt.cell_bytes()?;
+        let operands = self.operands(op, env).ok()?;
+        let scalar = |i: usize| match operands.get(i) {
+            Some(Data::Scalar(s)) => Some(s.clone()),
+            _ => None,
+        };
+        let size = |i: usize| args::size(operands.get(i)?, "a size").ok();
+        match self.m.kind(op) {
+            OpKind::RandMatrix => {
+                let sparsity = args::f64_of(operands.get(4)?, "the sparsity").ok()?;
+                let seed = args::int(operands.get(5)?, "the seed").ok()?;
+                if !vt.is_float() || sparsity != 1.0 || !matches!(scalar(2)?, Scalar::F64(_) | Scalar::F32(_)) {
+                    return None;
+                }
+                let seed = if seed == -1 { fresh_seed() } else { seed };
+                Some(RowSource::Rand { rows: size(0)?, cols: size(1)?, min: scalar(2)?, max: scalar(3)?, seed, vt })
+            }
+            OpKind::Fill => Some(RowSource::Fill { value: scalar(0)?, rows: size(1)?, cols: size(2)?, vt }),
+            _ => None,
+        }
     }
 
     /// Fetches the operands of `op` that are held by workers.

@@ -8,11 +8,13 @@
 
 mod distributed;
 mod ops;
+mod remote_uses;
 
 pub use crate::error::ExecError;
 
 use crate::data::Data;
 use crate::dispatch::OpDispatch;
+use crate::distributor::DistInput;
 use daphne_ir::{Attr, Block, Loc, Module, Op, OpKind, Value};
 use std::collections::HashMap;
 use std::io::Write;
@@ -71,6 +73,21 @@ impl Env {
     pub(crate) fn insert(&mut self, v: Value, d: Data) {
         self.remote.remove(&v);
         self.values.insert(v, d);
+    }
+
+    /// Binds a value to a matrix the workers hold (dropping a local binding of an earlier
+    /// iteration).
+    pub(crate) fn bind_remote(&mut self, v: Value, p: std::sync::Arc<dyn crate::distributor::RemoteMatrix>) {
+        self.values.remove(&v);
+        self.remote.insert(v, p);
+    }
+
+    /// A value as it is bound: its local data if there is any, else its remote handle.
+    pub(crate) fn carried(&self, v: &Value) -> Option<DistInput> {
+        match self.values.get(v) {
+            Some(d) => Some(DistInput::Local(d.clone())),
+            None => self.remote.get(v).map(|p| DistInput::Remote(std::sync::Arc::clone(p))),
+        }
     }
 }
 
@@ -132,23 +149,49 @@ impl<'a, 'o> Executor<'a, 'o> {
 
     /// Runs a block's ops; returns the operands of its terminator.
     pub(crate) fn run_block(&mut self, b: Block, env: &mut Env) -> Result<Vec<Data>, ExecError> {
+        match self.run_ops(b, env)? {
+            Some(terminator) => {
+                self.materialize_remote(terminator, env)?;
+                self.operands(terminator, env)
+            }
+            None => Ok(Vec::new()),
+        }
+    }
+
+    /// Runs a block's ops up to its terminator, which it returns (unrun).
+    pub(crate) fn run_ops(&mut self, b: Block, env: &mut Env) -> Result<Option<Op>, ExecError> {
         for &op in self.m.block_ops(b) {
             let kind = self.m.kind(op);
-            if kind == OpKind::DistributedPipeline {
-                self.exec_distributed(op, env)?;
-                continue;
+            if kind.is_terminator() {
+                return Ok(Some(op));
+            }
+            match kind {
+                OpKind::DistributedPipeline => {
+                    self.exec_distributed(op, env)?;
+                    continue;
+                }
+                OpKind::For => {
+                    let carried = self.exec_for(op, env)?;
+                    for (i, (v, c)) in self.m.results(op).iter().zip(carried).enumerate() {
+                        match c {
+                            DistInput::Local(d) => env.insert(*v, self.dispatch().represent(op, i, d)),
+                            DistInput::Remote(p) => env.bind_remote(*v, p),
+                        }
+                    }
+                    continue;
+                }
+                OpKind::RandMatrix | OpKind::Fill if self.exec_generate(op, env)? => continue,
+                OpKind::SliceRow if self.exec_remote_slice(op, env)? => continue,
+                _ => {}
             }
             self.materialize_remote(op, env)?;
-            if kind.is_terminator() {
-                return self.operands(op, env);
-            }
             let results = self.exec_op(op, env)?;
             for (i, (v, d)) in self.m.results(op).iter().zip(results).enumerate() {
                 let d = self.dispatch().represent(op, i, d);
                 env.insert(*v, d);
             }
         }
-        Ok(Vec::new())
+        Ok(None)
     }
 
     /// Runs a block with its arguments bound to `args`.

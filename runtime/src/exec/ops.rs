@@ -4,6 +4,7 @@
 
 use super::{Env, ExecError, Executor};
 use crate::data::Data;
+use crate::distributor::DistInput;
 use crate::elem::{Scalar, cpp_name, scalar_to_cpp};
 use crate::kernels::args::{flag, int, matrix};
 use crate::matrix::{Dense, Matrix};
@@ -22,7 +23,6 @@ impl Executor<'_, '_> {
                 let block = self.m.op_block(op, if c { 0 } else { 1 }).ok_or_else(|| self.err(op, "missing region"))?;
                 return self.run_block(block, env);
             }
-            OpKind::For => return self.exec_for(op, env),
             OpKind::While => return self.exec_while(op, env),
             OpKind::GenericCall => {
                 let args = self.operands(op, env)?;
@@ -84,22 +84,48 @@ impl Executor<'_, '_> {
         r.map_err(|e| self.err(op, format!("cannot write the output: {e}")))
     }
 
-    fn exec_for(&mut self, op: Op, env: &mut Env) -> Result<Vec<Data>, ExecError> {
-        let args = self.operands(op, env)?;
-        let lb = int(&args[0], "the lower bound of the loop").map_err(|m| self.err(op, m))?;
-        let ub = int(&args[1], "the upper bound of the loop").map_err(|m| self.err(op, m))?;
-        let step = int(&args[2], "the step of the loop").map_err(|m| self.err(op, m))?;
+    /// Runs a `scf.for` and returns its results. Carried values stay where they are: a matrix
+    /// the workers hold goes from one iteration to the next as its handle, so loop state that only
+    /// distributed pipelines read never comes back to the coordinator.
+    pub(crate) fn exec_for(&mut self, op: Op, env: &mut Env) -> Result<Vec<DistInput>, ExecError> {
+        let operands = self.m.operands(op).to_vec();
+        let bound = |i: usize, what: &str| -> Result<i64, ExecError> {
+            let d =
+                operands.get(i).and_then(|v| env.get(v)).ok_or_else(|| self.err(op, format!("{what} is missing")))?;
+            int(d, what).map_err(|m| self.err(op, m))
+        };
+        let lb = bound(0, "the lower bound of the loop")?;
+        let ub = bound(1, "the upper bound of the loop")?;
+        let step = bound(2, "the step of the loop")?;
         let body = self.m.op_block(op, 0).ok_or_else(|| self.err(op, "missing loop body"))?;
-        let mut carried: Vec<Data> = args[3..].to_vec();
+        let mut carried = Vec::with_capacity(operands.len().saturating_sub(3));
+        for v in operands.iter().skip(3) {
+            carried.push(
+                env.carried(v).ok_or_else(|| self.err(op, "internal error: a loop value that was not computed"))?,
+            );
+        }
         if step <= 0 && lb < ub {
             return Err(self.err(op, "the step of a for-loop must not be zero"));
         }
+        let args = self.m.block_args(body).to_vec();
         let mut iv = lb;
         while iv < ub {
-            let mut block_args = Vec::with_capacity(carried.len() + 1);
-            block_args.push(Data::Scalar(Scalar::Index(iv)));
-            block_args.extend(carried);
-            carried = self.run_block_with(body, block_args, env)?;
+            if let Some(a) = args.first() {
+                env.insert(*a, Data::Scalar(Scalar::Index(iv)));
+            }
+            for (a, c) in args.iter().skip(1).zip(carried) {
+                match c {
+                    DistInput::Local(d) => env.insert(*a, d),
+                    DistInput::Remote(p) => env.bind_remote(*a, p),
+                }
+            }
+            let terminator = self.run_ops(body, env)?.ok_or_else(|| self.err(op, "a loop body without `scf.yield`"))?;
+            carried = Vec::with_capacity(args.len().saturating_sub(1));
+            for v in self.m.operands(terminator) {
+                carried.push(env.carried(v).ok_or_else(|| {
+                    self.err(terminator, "internal error: `scf.yield` uses a value that was not computed")
+                })?);
+            }
             iv = match iv.checked_add(step) {
                 Some(v) => v,
                 None => break,

@@ -45,14 +45,8 @@ fn draw<T: Num>(g: &mut Mt19937, min: T, max: T) -> T {
     }
 }
 
-fn rand_typed<T: Num + DenseElem>(
-    rows: usize,
-    cols: usize,
-    min: T,
-    max: T,
-    sparsity: f64,
-    seed: i64,
-) -> Result<Dense, String> {
+/// The argument checks of `rand`, DAPHNE's messages.
+fn check_rand<T: Num>(rows: usize, cols: usize, min: T, max: T, sparsity: f64) -> Result<(), String> {
     if rows == 0 {
         return Err("rand: the number of rows must be > 0".into());
     }
@@ -68,21 +62,111 @@ fn rand_typed<T: Num + DenseElem>(
     if !(0.0..=1.0).contains(&sparsity) {
         return Err("rand: sparsity has to be in the interval [0.0, 1.0]".into());
     }
+    Ok(())
+}
+
+/// Generator words per float cell of `rand` (`generate_canonical` takes two for `f64`, one for
+/// `f32`), or `None` for integers, whose draws take a varying number of words.
+fn words_per_cell<T: Num>() -> Option<u64> {
+    match T::VT {
+        ValueType::F64 => Some(2),
+        ValueType::F32 => Some(1),
+        _ => None,
+    }
+}
+
+/// Fills `out` with `rand`'s non-zero float draws from `g` (`T` is `f64` or `f32`); returns how
+/// many draws were zero and drawn again.
+fn fill_float_cells<T: Num>(g: &mut Mt19937, out: &mut [T], min: T, max: T) -> u64 {
+    const CHUNK: usize = 2048;
+    let mut redrawn = 0;
+    for dst in out.chunks_mut(CHUNK) {
+        if T::VT == ValueType::F32 {
+            let mut buf = [0.0f32; CHUNK];
+            redrawn += g.fill_nonzero_f32(&mut buf[..dst.len()], min.to_f64() as f32, max.to_f64() as f32);
+            for (d, v) in dst.iter_mut().zip(buf) {
+                *d = T::from_f64(v as f64);
+            }
+        } else {
+            let mut buf = [0.0f64; CHUNK];
+            redrawn += g.fill_nonzero_f64(&mut buf[..dst.len()], min.to_f64(), max.to_f64());
+            for (d, v) in dst.iter_mut().zip(buf) {
+                *d = T::from_f64(v);
+            }
+        }
+    }
+    redrawn
+}
+
+/// Cells below this many are generated on one thread (a jump ahead costs about 10 ms).
+const PARALLEL_CELLS: usize = 1 << 21;
+
+/// Fills `out` with cells `first ..` of `rand`'s float value stream for `seed`, in parallel row
+/// blocks, each from the generator jumped ahead to its first cell. A zero draw shifts the stream
+/// of every later block, so the blocks after the first one that redrew are generated again, in
+/// order, from where it ended: the cells are always those of one sequential pass. Returns the
+/// number of redraws.
+fn float_cells_parallel<T: Num>(seed: u64, first: u64, out: &mut [T], min: T, max: T, words: u64) -> u64 {
+    let blocks = rayon::current_num_threads().min(out.len() / PARALLEL_CELLS).max(1);
+    float_cells_in_blocks(seed, first, out, (min, max), words, blocks)
+}
+
+fn float_cells_in_blocks<T: Num>(
+    seed: u64,
+    first: u64,
+    out: &mut [T],
+    (min, max): (T, T),
+    words: u64,
+    blocks: usize,
+) -> u64 {
+    use rayon::prelude::*;
+    let n = out.len();
+    let len = n.div_ceil(blocks);
+    let ran: Vec<(Mt19937, u64)> = out
+        .par_chunks_mut(len)
+        .enumerate()
+        .map(|(b, dst)| {
+            let mut g = Mt19937::new_at(seed, words * (first + (b * len) as u64));
+            let redrawn = fill_float_cells(&mut g, dst, min, max);
+            (g, redrawn)
+        })
+        .collect();
+    let total: u64 = ran.iter().map(|r| r.1).sum();
+    let Some(k) = ran.iter().position(|r| r.1 > 0).filter(|k| k + 1 < ran.len()) else { return total };
+    let mut g = ran[k].0.clone();
+    let mut redrawn: u64 = ran[..=k].iter().map(|r| r.1).sum();
+    redrawn += fill_float_cells(&mut g, &mut out[(k + 1) * len..], min, max);
+    redrawn
+}
+
+fn rand_typed<T: Num + DenseElem>(
+    rows: usize,
+    cols: usize,
+    min: T,
+    max: T,
+    sparsity: f64,
+    seed: i64,
+) -> Result<Dense, String> {
+    check_rand(rows, cols, min, max, sparsity)?;
     let seed = if seed == -1 { fresh_seed() } else { seed };
-    let mut gen_val = Mt19937::new(seed as u64);
-    let mut gen_index = Mt19937::new(seed.wrapping_mul(3) as u64);
     let n = cells(rows, cols)?;
     let dense_fill = sparsity >= 0.5;
     let limit = if dense_fill { ((1.0 - sparsity) * n as f64).round() } else { (sparsity * n as f64).round() } as usize;
+    let mut gen_val = Mt19937::new(seed as u64);
+    let mut gen_index = Mt19937::new(seed.wrapping_mul(3) as u64);
     let nonzero = |g: &mut Mt19937| loop {
         let v = draw(g, min, max);
         if !v.is_zero() {
             break v;
         }
     };
-    let mut values: Vec<T> = Vec::with_capacity(n);
-    for _ in 0..n {
-        values.push(if dense_fill { nonzero(&mut gen_val) } else { T::zero() });
+    let mut values: Vec<T> = vec![T::zero(); n];
+    match words_per_cell::<T>() {
+        Some(words) if dense_fill => {
+            float_cells_parallel(seed as u64, 0, &mut values, min, max, words);
+        }
+        _ if dense_fill => values.iter_mut().for_each(|v| *v = nonzero(&mut gen_val)),
+        _ => {}
     }
     // Knuth's selection of `limit` distinct cells, which become zero (dense fill) or random.
     let mut inserted = 0usize;
@@ -99,6 +183,57 @@ fn rand_typed<T: Num + DenseElem>(
         i += 1;
     }
     Ok(T::wrap(DenseMatrix::from_vec(rows, cols, values)))
+}
+
+/// Rows `first .. first + count` of `rand(rows, cols, min, max, 1.0, seed)`, generated without
+/// the rows before them (how a worker makes its row block). Only float matrices with sparsity 1
+/// have such blocks, and only with a fixed seed. A block after which the stream is shifted by a
+/// zero draw cannot be known to be exact, so it is an error (the caller then generates the whole
+/// matrix instead); the last block may redraw.
+fn rand_rows_typed<T: Num + DenseElem>(
+    shape: (usize, usize),
+    min: T,
+    max: T,
+    sparsity: f64,
+    seed: i64,
+    (first, count): (usize, usize),
+) -> Result<Dense, String> {
+    let (rows, cols) = shape;
+    check_rand(rows, cols, min, max, sparsity)?;
+    let Some(words) = words_per_cell::<T>() else {
+        return Err(format!("rand: a block of rows of a {} matrix cannot be generated alone", T::VT.dsl_name()));
+    };
+    if sparsity != 1.0 || seed == -1 {
+        return Err("rand: only a dense matrix with a fixed seed has row blocks of its own".into());
+    }
+    if first.checked_add(count).is_none_or(|end| end > rows) || count == 0 {
+        return Err(format!("rand: rows {first}..{} are not rows of a {rows}x{cols} matrix", first + count));
+    }
+    let n = cells(count, cols)?;
+    let mut values: Vec<T> = vec![T::zero(); n];
+    let redrawn = float_cells_parallel(seed as u64, (first * cols) as u64, &mut values, min, max, words);
+    if redrawn > 0 && first + count < rows {
+        return Err("rand: a zero draw shifts the random stream of the later row blocks".into());
+    }
+    Ok(T::wrap(DenseMatrix::from_vec(count, cols, values)))
+}
+
+/// `daphne.randRows`: rows `first .. first + count` of a dense `rand` (see `rand_rows_typed`).
+#[allow(clippy::too_many_arguments)]
+pub fn rand_rows(
+    rows: usize,
+    cols: usize,
+    min: &Scalar,
+    max: &Scalar,
+    sparsity: f64,
+    seed: i64,
+    (first, count): (usize, usize),
+    vt: ValueType,
+) -> Result<Dense, String> {
+    with_num_vt!(vt.storage_vt(), T => {
+        let (a, b) = (T::from_scalar(min)?, T::from_scalar(max)?);
+        rand_rows_typed::<T>((rows, cols), a, b, sparsity, seed, (first, count))
+    }, str => Err("rand: the value type must be numeric".to_string()))
 }
 
 /// `rand(rows, cols, min, max, sparsity, seed)`: cells uniformly in `[min, max]`, a fraction
@@ -394,6 +529,20 @@ pub fn run_rand(a: &OpArgs<'_>) -> Out {
     mat(rand(rows, cols, &min, &max, sparsity, seed, vt)?)
 }
 
+/// `daphne.randRows`.
+pub fn run_rand_rows(a: &OpArgs<'_>) -> Out {
+    let rows = a.size(0, "the number of rows")?;
+    let cols = a.size(1, "the number of columns")?;
+    let min = a.scalar(2, "min")?.clone();
+    let max = a.scalar(3, "max")?.clone();
+    let sparsity = a.f64_of(4, "the sparsity")?;
+    let seed = a.int(5, "the seed")?;
+    let first = a.size(6, "the first row")?;
+    let count = a.size(7, "the number of rows of the block")?;
+    let vt = a.result_vt(0)?;
+    mat(rand_rows(rows, cols, &min, &max, sparsity, seed, (first, count), vt)?)
+}
+
 /// `daphne.seq`.
 pub fn run_seq(a: &OpArgs<'_>) -> Out {
     let vt = a.result_vt(0)?;
@@ -439,6 +588,70 @@ mod tests {
         let Dense::F64(m) = a else { panic!("f64 matrix") };
         assert_eq!(m.iter().filter(|v| **v != 0.0).count(), 60);
         assert!(m.iter().all(|v| (0.0..1.0).contains(v)));
+    }
+
+    /// `rand`'s float cells drawn one by one, as DAPHNE does.
+    fn sequential<T: Num>(seed: u64, n: usize, min: T, max: T) -> Vec<T> {
+        let mut g = Mt19937::new(seed);
+        (0..n)
+            .map(|_| {
+                loop {
+                    let v = draw(&mut g, min, max);
+                    if !v.is_zero() {
+                        break v;
+                    }
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn parallel_rand_is_the_sequential_stream() {
+        let n = 2 * PARALLEL_CELLS + 3;
+        let Dense::F64(m) = rand(n, 1, &Scalar::F64(-1.0), &Scalar::F64(2.0), 1.0, 7, ValueType::F64).unwrap() else {
+            panic!("f64 matrix")
+        };
+        assert_eq!(m.to_vec(), sequential(7, n, -1.0f64, 2.0));
+        let Dense::F32(m) = rand(3, n / 3, &Scalar::F32(0.0), &Scalar::F32(1.0), 1.0, 8, ValueType::F32).unwrap()
+        else {
+            panic!("f32 matrix")
+        };
+        assert_eq!(m.to_vec(), sequential(8, 3 * (n / 3), 0.0f32, 1.0));
+    }
+
+    #[test]
+    fn blocks_after_a_zero_draw_are_generated_again() {
+        // A range in which the 5th draw of seed 11 is exactly zero (see rng's tests): block 0
+        // redraws, so blocks 1 and 2 must follow the shifted stream.
+        let mut g = Mt19937::new(11);
+        let canon: Vec<f32> = (0..40).map(|_| g.canonical_f32()).collect();
+        let k = canon.iter().position(|c| (0.5..0.99).contains(c)).expect("a draw in [0.5, 1)");
+        let (a, b) = (-canon[k], 1.0 - canon[k]);
+        let mut out = vec![0.0f32; 3000];
+        let redrawn = float_cells_in_blocks(11, 0, &mut out, (a, b), 1, 3);
+        assert!(redrawn >= 1);
+        assert_eq!(out, sequential(11, 3000, a, b));
+    }
+
+    #[test]
+    fn row_blocks_stack_to_the_whole_matrix() {
+        let (min, max) = (Scalar::F64(0.0), Scalar::F64(1.0));
+        let whole = rand(10, 7, &min, &max, 1.0, 42, ValueType::F64).unwrap();
+        let mut cells = Vec::new();
+        for (first, count) in [(0, 4), (4, 3), (7, 3)] {
+            let Dense::F64(m) = rand_rows(10, 7, &min, &max, 1.0, 42, (first, count), ValueType::F64).unwrap() else {
+                panic!("f64 block")
+            };
+            assert_eq!(m.rows(), count);
+            cells.extend(m.to_vec());
+        }
+        assert_eq!(Dense::F64(DenseMatrix::from_vec(10, 7, cells)), whole);
+        for bad in [(8, 3), (0, 0)] {
+            assert!(rand_rows(10, 7, &min, &max, 1.0, 42, bad, ValueType::F64).is_err());
+        }
+        assert!(rand_rows(10, 7, &min, &max, 0.5, 42, (0, 4), ValueType::F64).is_err());
+        assert!(rand_rows(10, 7, &min, &max, 1.0, -1, (0, 4), ValueType::F64).is_err());
+        assert!(rand_rows(10, 7, &Scalar::SI64(1), &Scalar::SI64(5), 1.0, 1, (0, 4), ValueType::SI64).is_err());
     }
 
     #[test]

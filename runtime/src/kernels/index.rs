@@ -12,7 +12,7 @@ use crate::with_dense;
 use daphne_ir::ValueType;
 
 /// Resolves negative bounds like DAPHNE's `SliceRow`/`SliceCol` and checks them.
-fn resolve_range(lo: i64, hi: i64, n: usize, what: &str) -> Result<(usize, usize), String> {
+pub fn resolve_range(lo: i64, hi: i64, n: usize, what: &str) -> Result<(usize, usize), String> {
     let (mut l, mut h) = (lo, hi);
     let ni = n as i64;
     if l < 0 {

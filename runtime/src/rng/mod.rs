@@ -2,6 +2,9 @@
 //! `std::mt19937`, `std::uniform_real_distribution` (via `generate_canonical`),
 //! `std::uniform_int_distribution` (Lemire's nearly-divisionless method for ranges below 2^32,
 //! upscaling above) and `std::shuffle`. The same seed therefore gives the same matrix as DAPHNE.
+//! [`jump`] moves a generator ahead by any distance at once.
+
+mod jump;
 
 /// `std::mt19937`.
 #[derive(Clone, Debug)]
@@ -46,13 +49,95 @@ impl Mt19937 {
         if self.index >= 624 {
             self.twist();
         }
-        let mut y = self.state[self.index];
+        let y = self.state[self.index];
         self.index += 1;
-        y ^= y >> 11;
-        y ^= (y << 7) & 0x9d2c_5680;
-        y ^= (y << 15) & 0xefc6_0000;
-        y ^= y >> 18;
-        y
+        temper(y)
+    }
+
+    /// Fills `out` with what `out.len()` calls of `uniform_f64(a, b)` give, each drawn again while
+    /// it is zero (as `rand` does), over whole twisted blocks at a time so the loop vectorizes;
+    /// returns how many draws were zero and drawn again.
+    pub fn fill_nonzero_f64(&mut self, out: &mut [f64], a: f64, b: f64) -> u64 {
+        const BELOW_ONE: f64 = 1.0f64.next_down();
+        let scale = b - a;
+        let (mut done, mut redrawn) = (0, 0);
+        while done < out.len() {
+            if self.index >= 624 {
+                self.twist();
+            }
+            let pairs = ((624 - self.index) / 2).min(out.len() - done);
+            if pairs == 0 {
+                // One word is left before the next twist: this draw straddles it.
+                let v = self.uniform_f64(a, b);
+                if v == 0.0 {
+                    redrawn += 1;
+                } else {
+                    out[done] = v;
+                    done += 1;
+                }
+                continue;
+            }
+            let words = &self.state[self.index..self.index + 2 * pairs];
+            let dst = &mut out[done..done + pairs];
+            let mut zero = false;
+            for (d, w) in dst.iter_mut().zip(words.chunks_exact(2)) {
+                // generate_canonical's arithmetic, operation for operation.
+                let sum = temper(w[0]) as f64 + temper(w[1]) as f64 * 4_294_967_296.0;
+                let c = sum / 18_446_744_073_709_551_616.0;
+                let c = if c >= 1.0 { BELOW_ONE } else { c };
+                let v = c * scale + a;
+                zero |= v == 0.0;
+                *d = v;
+            }
+            match zero.then(|| dst.iter().position(|v| *v == 0.0)).flatten() {
+                None => {
+                    self.index += 2 * pairs;
+                    done += pairs;
+                }
+                Some(z) => {
+                    // Keep the cells before the zero draw; the next draw replaces it.
+                    self.index += 2 * (z + 1);
+                    done += z;
+                    redrawn += 1;
+                }
+            }
+        }
+        redrawn
+    }
+
+    /// [`Mt19937::fill_nonzero_f64`] for `uniform_f32`: one word per draw.
+    pub fn fill_nonzero_f32(&mut self, out: &mut [f32], a: f32, b: f32) -> u64 {
+        const BELOW_ONE: f32 = 1.0f32.next_down();
+        let scale = b - a;
+        let (mut done, mut redrawn) = (0, 0);
+        while done < out.len() {
+            if self.index >= 624 {
+                self.twist();
+            }
+            let n = (624 - self.index).min(out.len() - done);
+            let words = &self.state[self.index..self.index + n];
+            let dst = &mut out[done..done + n];
+            let mut zero = false;
+            for (d, w) in dst.iter_mut().zip(words) {
+                let c = temper(*w) as f32 / 4_294_967_296.0f32;
+                let c = if c >= 1.0 { BELOW_ONE } else { c };
+                let v = c * scale + a;
+                zero |= v == 0.0;
+                *d = v;
+            }
+            match zero.then(|| dst.iter().position(|v| *v == 0.0)).flatten() {
+                None => {
+                    self.index += n;
+                    done += n;
+                }
+                Some(z) => {
+                    self.index += z + 1;
+                    done += z;
+                    redrawn += 1;
+                }
+            }
+        }
+        redrawn
     }
 
     /// `std::generate_canonical<double, 53>`: two draws.
@@ -161,6 +246,15 @@ impl Mt19937 {
     }
 }
 
+/// The output transformation of `std::mt19937`.
+#[inline(always)]
+fn temper(mut y: u32) -> u32 {
+    y ^= y >> 11;
+    y ^= (y << 7) & 0x9d2c_5680;
+    y ^= (y << 15) & 0xefc6_0000;
+    y ^ (y >> 18)
+}
+
 /// `std::minstd_rand0` (libstdc++'s `std::default_random_engine`): `x = 16807 x mod (2^31 - 1)`,
 /// with the distributions' generic (non-32-bit) code paths.
 #[derive(Clone, Debug)]
@@ -250,6 +344,49 @@ mod tests {
         assert_eq!(last, 4_123_659_995);
         let mut g = Mt19937::new(5489);
         assert_eq!(g.next_u32(), 3_499_211_612);
+    }
+
+    #[test]
+    fn block_fills_draw_what_single_draws_do() {
+        // Ranges around zero make zero draws (and their redraws) likely for f32 with a crafted
+        // stream; here the check is that whole-block filling is the same stream as single draws,
+        // across twists and at odd positions.
+        for (a, b) in [(0.0, 1.0), (-1.0, 1.0), (2.0, 5.0)] {
+            let mut single = Mt19937::new(42);
+            single.next_u32();
+            let mut block = single.clone();
+            let expected: Vec<f64> = (0..3001).map(|_| single.uniform_f64(a, b)).collect();
+            let mut got = vec![0.0; 3001];
+            assert_eq!(block.fill_nonzero_f64(&mut got, a, b), 0);
+            assert_eq!(got, expected);
+            assert_eq!(block.next_u32(), single.next_u32());
+            let expected: Vec<f32> = (0..1500).map(|_| single.uniform_f32(a as f32, b as f32)).collect();
+            let mut got = vec![0.0f32; 1500];
+            assert_eq!(block.fill_nonzero_f32(&mut got, a as f32, b as f32), 0);
+            assert_eq!(got, expected);
+        }
+    }
+
+    #[test]
+    fn a_zero_draw_is_drawn_again() {
+        // With a = -c and b = 1 - c for a canonical draw c in [0.5, 1), b - a is exactly 1 and
+        // that draw gives exactly zero.
+        let mut g = Mt19937::new(9);
+        let canon: Vec<f32> = (0..20).map(|_| g.canonical_f32()).collect();
+        let k = canon.iter().position(|c| (0.5..0.99).contains(c)).expect("a draw in [0.5, 1) among 20");
+        let (a, b) = (-canon[k], 1.0 - canon[k]);
+        assert_eq!(canon[k] * (b - a) + a, 0.0);
+        let mut single = Mt19937::new(9);
+        let nonzero = |g: &mut Mt19937| loop {
+            let v = g.uniform_f32(a, b);
+            if v != 0.0 {
+                break v;
+            }
+        };
+        let expected: Vec<f32> = (0..650).map(|_| nonzero(&mut single)).collect();
+        let mut got = vec![0.0f32; 650];
+        assert!(Mt19937::new(9).fill_nonzero_f32(&mut got, a, b) >= 1);
+        assert_eq!(got, expected);
     }
 
     #[test]
