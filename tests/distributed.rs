@@ -604,3 +604,74 @@ fn pipelines_over_small_inputs_stay_local() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("DAPHNE_DIST_MIN_BYTES `lots` is not a byte count"));
 }
+
+/// Reads a count out of the `--dist-stats` line: the number before `what`.
+fn stat(stderr: &str, what: &str) -> u64 {
+    let line = stderr.lines().find(|l| l.contains("daphne: distributed on")).expect("a --dist-stats line");
+    let at = line.find(what).unwrap_or_else(|| panic!("`{what}` in {line}"));
+    let before = line[..at].trim_end().trim_end_matches('(');
+    before
+        .rsplit([' ', '('])
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("a number before `{what}` in {line}"))
+}
+
+#[test]
+fn data_is_born_on_the_workers_and_loop_state_stays_there() {
+    let script = root().join("tests/scripts/distributed/born_on_workers.daph");
+    let expected =
+        std::fs::read_to_string(root().join("tests/scripts/distributed/born_on_workers.txt")).expect("expected");
+    let workers = Workers::start(2);
+    let out = run_daphne_env(
+        &args(&["--distributed", "--dist-stats", script.to_str().expect("path")]),
+        &[("DISTRIBUTED_WORKERS", &workers.list())],
+        TIMEOUT,
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), expected, "the cells of a local run");
+    // X, Y, G and the first m were made by the workers: no matrix of 3000 rows was sent
+    // (X alone is 960 000 bytes), only the few rows of C each iteration.
+    assert_eq!(stat(&stderr, "matrices on the workers"), 4, "{stderr}");
+    assert!(stat(&stderr, "bytes), reused") < 3000 * 8, "{stderr}");
+    // m (3000 x 1, 24 000 bytes) stayed on the workers across the loop; what came back is C's
+    // 5 rows and X's last row, cut on the workers.
+    assert!(stat(&stderr, "bytes); kept") < 3000 * 8, "{stderr}");
+    for i in 0..2 {
+        assert_eq!(workers.object_count(i), 0);
+    }
+}
+
+#[test]
+fn a_zero_draw_in_a_row_block_makes_the_matrix_locally_with_the_same_cells() {
+    // rand(.., a, b, ..) of f32 with a = -c and b = 1 - c for a canonical draw c of the stream
+    // draws exactly zero there; rand draws that cell again, which shifts the stream of every later
+    // row block. Here the zero falls into the first of two blocks.
+    let mut g = daphne_runtime::rng::Mt19937::new(11);
+    let canon: Vec<f32> = (0..20).map(|_| g.canonical_f32()).collect();
+    let k = canon.iter().position(|c| (0.5..0.99).contains(c)).expect("a draw in [0.5, 1) among 20");
+    let (a, b) = (-canon[k], 1.0 - canon[k]);
+    let dir = std::env::temp_dir().join(format!("daphne-zero-draw-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join("zero_draw.daph");
+    let text = format!(
+        "X = rand(4, 10, as.f32({:?}), as.f32({:?}), 1.0, 11);\nprint(sum(X * 2));\nprint(sum(X != 0.0));\n",
+        a as f64, b as f64
+    );
+    std::fs::write(&path, text).expect("script");
+    let script = path.to_str().expect("utf-8 path");
+    let local = run_daphne_env(&args(&[script]), &[], TIMEOUT);
+    assert_eq!(local.status.code(), Some(0), "{}", String::from_utf8_lossy(&local.stderr));
+    assert!(String::from_utf8_lossy(&local.stdout).ends_with("\n40\n"), "no zero cell");
+    let workers = Workers::start(2);
+    let out = run_daphne_env(
+        &args(&["--distributed", "--dist-stats", script]),
+        &[("DISTRIBUTED_WORKERS", &workers.list())],
+        TIMEOUT,
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert_eq!(out.stdout, local.stdout, "{stderr}");
+    assert_eq!(stat(&stderr, "matrices on the workers"), 0, "{stderr}");
+}

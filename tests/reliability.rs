@@ -116,7 +116,9 @@ fn a_killed_worker_loses_nothing() {
     assert_eq!(out.join().expect("stdout"), expected, "{stderr}");
     assert!(stderr.contains(&format!("worker `{}` was lost", workers.addrs[1])), "{stderr}");
     assert!(stderr.contains("1 workers lost"), "{stderr}");
-    // Results of the first pipeline that lived on the killed worker were computed again.
+    // X was generated on the workers; its block and results of the first pipeline that lived on
+    // the killed worker were made again from their lineage.
+    assert!(stderr.contains("generated 1 matrices on the workers"), "{stderr}");
     assert!(!stderr.contains(" 0 partitions recomputed"), "{stderr}");
     eprintln!("finished {recovery:?} after the kill");
     for i in [0, 2] {
