@@ -510,14 +510,24 @@ pub fn run_fill(a: &OpArgs<'_>) -> Out {
     mat(fill(&v, rows, cols, vt)?)
 }
 
+/// The first six operands of `randMatrix` and `randRows`: rows, columns, min, max, sparsity,
+/// seed.
+type RandArgs = (usize, usize, Scalar, Scalar, f64, i64);
+
+fn rand_args(a: &OpArgs<'_>) -> Result<RandArgs, String> {
+    Ok((
+        a.size(0, "the number of rows")?,
+        a.size(1, "the number of columns")?,
+        a.scalar(2, "min")?.clone(),
+        a.scalar(3, "max")?.clone(),
+        a.f64_of(4, "the sparsity")?,
+        a.int(5, "the seed")?,
+    ))
+}
+
 /// `daphne.randMatrix`, sparse when the result type says so.
 pub fn run_rand(a: &OpArgs<'_>) -> Out {
-    let rows = a.size(0, "the number of rows")?;
-    let cols = a.size(1, "the number of columns")?;
-    let min = a.scalar(2, "min")?.clone();
-    let max = a.scalar(3, "max")?.clone();
-    let sparsity = a.f64_of(4, "the sparsity")?;
-    let seed = a.int(5, "the seed")?;
+    let (rows, cols, min, max, sparsity, seed) = rand_args(a)?;
     let vt = a.result_vt(0)?;
     if min.value_type() != max.value_type() && min.value_type().is_float() != max.value_type().is_float() {
         return Err("rand: min and max need to have the same type".into());
@@ -531,12 +541,7 @@ pub fn run_rand(a: &OpArgs<'_>) -> Out {
 
 /// `daphne.randRows`.
 pub fn run_rand_rows(a: &OpArgs<'_>) -> Out {
-    let rows = a.size(0, "the number of rows")?;
-    let cols = a.size(1, "the number of columns")?;
-    let min = a.scalar(2, "min")?.clone();
-    let max = a.scalar(3, "max")?.clone();
-    let sparsity = a.f64_of(4, "the sparsity")?;
-    let seed = a.int(5, "the seed")?;
+    let (rows, cols, min, max, sparsity, seed) = rand_args(a)?;
     let first = a.size(6, "the first row")?;
     let count = a.size(7, "the number of rows of the block")?;
     let vt = a.result_vt(0)?;
