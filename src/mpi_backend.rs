@@ -52,7 +52,10 @@ pub fn start(cli: &Cli, config: &UserConfig) -> Result<Role, String> {
         return Ok(Role::Coordinator(MpiCoordinator(t)));
     }
     let opts = daphne_runtime::vectorized::EngineOptions {
-        threads: cli.num_threads.or(config.number_of_threads.map(|n| n.max(0) as usize)).unwrap_or_else(threads_per_rank),
+        threads: cli
+            .num_threads
+            .or(config.number_of_threads.map(|n| n.max(0) as usize))
+            .unwrap_or_else(threads_per_rank),
         batch_bytes: cli.phy_batch_size.unwrap_or(daphne_runtime::vectorized::DEFAULT_BATCH_BYTES),
         grain_size: cli.grain_size.or(config.minimum_task_size).unwrap_or(1),
         codegen: !cli.no_codegen,

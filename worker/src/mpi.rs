@@ -143,6 +143,11 @@ pub fn serve(link: Link, incoming: Receiver<Incoming>, core: Arc<WorkerCore>) {
     for h in handlers {
         let _ = h.join();
     }
+    // Rank 0 frees its session before it says stop: what is left is a leak, and said so.
+    let left = core.object_count();
+    if left > 0 {
+        eprintln!("daphne: MPI rank {}: {left} objects were still held when rank 0 said stop", link.rank());
+    }
     link.finish();
 }
 
@@ -162,9 +167,8 @@ fn spawn(
 ) {
     let worker_link = Arc::clone(link);
     let started = std::thread::Builder::new().name("daphne-mpi-call".into()).spawn(move || {
-        let answer = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or_else(|_| {
-            Err(CallError::new(Code::Internal, "the worker failed while serving the call"))
-        });
+        let answer = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))
+            .unwrap_or_else(|_| Err(CallError::new(Code::Internal, "the worker failed while serving the call")));
         let parts = answer.unwrap_or_else(|e| vec![Part::owned(encode_err(&e))]);
         worker_link.send(COORDINATOR_RANK, tag, parts);
     });

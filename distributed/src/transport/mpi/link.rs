@@ -41,11 +41,7 @@ impl Part {
     pub fn chunks(payload: &Arc<Vec<u8>>, chunk: usize) -> Vec<Part> {
         let chunk = chunk.max(1);
         (0..payload.len().div_ceil(chunk))
-            .map(|i| Part {
-                buf: Arc::clone(payload),
-                start: i * chunk,
-                end: ((i + 1) * chunk).min(payload.len()),
-            })
+            .map(|i| Part { buf: Arc::clone(payload), start: i * chunk, end: ((i + 1) * chunk).min(payload.len()) })
             .collect()
     }
 }

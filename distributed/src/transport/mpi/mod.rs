@@ -114,11 +114,9 @@ impl MpiTransport {
     /// in time ends the job (see the module's doc).
     pub fn check_workers(&self) -> Result<(), String> {
         if self.inner.addresses.is_empty() {
-            return Err(
-                "--dist_backend=MPI: the MPI world has no worker ranks; start daphne with `mpirun -np N` \
+            return Err("--dist_backend=MPI: the MPI world has no worker ranks; start daphne with `mpirun -np N` \
                  (N >= 2: rank 0 coordinates, the others are its workers)"
-                    .into(),
-            );
+                .into());
         }
         for w in 0..self.inner.addresses.len() {
             self.ping(w).map_err(|e| format!("{}: {}", self.inner.addresses[w], e.describe()))?;
@@ -167,7 +165,8 @@ const BEAT: Duration = Duration::from_secs(1);
 /// The heartbeat thread: a health check to every worker rank each [`BEAT`] (its answer is only
 /// noted by the router), which also keeps the session alive.
 fn beat(inner: &Inner, stop: &AtomicBool) {
-    let ping = Request::Free(FreeRequest { version: PROTOCOL_VERSION, session: inner.session, ids: vec![], all: false });
+    let ping =
+        Request::Free(FreeRequest { version: PROTOCOL_VERSION, session: inner.session, ids: vec![], all: false });
     let ping = ping.encode();
     let step = Duration::from_millis(100);
     let mut last: Option<Instant> = None;
@@ -207,8 +206,11 @@ impl Inner {
         let rank = rank_of(w);
         let (tx, rx) = mpsc::channel();
         let key = {
-            let mut pending =
-                self.routes.pending.lock().map_err(|_| CallError::new(Code::Internal, "the MPI call table is unusable"))?;
+            let mut pending = self
+                .routes
+                .pending
+                .lock()
+                .map_err(|_| CallError::new(Code::Internal, "the MPI call table is unusable"))?;
             let mut tag;
             loop {
                 tag = self.next_tag.fetch_add(1, Ordering::Relaxed).rem_euclid(MAX_TAG) + 1;
@@ -330,8 +332,7 @@ impl Transport for MpiTransport {
         let head: DataChunk = decode_reply(&call.next()?)?;
         let lost = |m: &str| CallError::new(Code::DataLoss, m.to_string());
         let meta = head.meta.ok_or_else(|| lost("the worker's answer has no header"))?;
-        let expected =
-            usize::try_from(meta.payload_bytes).map_err(|_| lost("the object does not fit this machine"))?;
+        let expected = usize::try_from(meta.payload_bytes).map_err(|_| lost("the object does not fit this machine"))?;
         let mut payload = Vec::with_capacity(expected.min(MAX_MESSAGE_BYTES));
         payload.extend_from_slice(&head.data);
         while payload.len() < expected {
