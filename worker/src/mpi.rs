@@ -9,7 +9,7 @@
 
 use crate::core::{WorkerCore, check_version};
 use daphne_distributed::proto::{DataChunk, Freed, ObjectMeta, Stored};
-use daphne_distributed::protocol::DEFAULT_CHUNK_BYTES;
+use daphne_distributed::protocol::{DEFAULT_CHUNK_BYTES, MAX_MESSAGE_BYTES};
 use daphne_distributed::transport::mpi::frame::{COORDINATOR_RANK, Request, encode_err, encode_ok};
 use daphne_distributed::transport::mpi::link::{Incoming, Link, Part};
 use daphne_distributed::transport::{CallError, Code};
@@ -71,7 +71,9 @@ pub fn serve(link: Link, incoming: Receiver<Incoming>, core: Arc<WorkerCore>) {
                         });
                         let a = match admitted {
                             Ok((meta, expected)) => {
-                                let mut payload = Vec::with_capacity(expected.min(first.data.len().max(1) << 10));
+                                // Admitted (within the memory limit): room for all of it, bounded against a
+                                // bogus header.
+                                let mut payload = Vec::with_capacity(expected.min(MAX_MESSAGE_BYTES));
                                 payload.extend_from_slice(&first.data);
                                 Assembly {
                                     session: first.session,
