@@ -41,9 +41,12 @@ const POLL: Duration = Duration::from_millis(200);
 /// The tag of heartbeats, their answers and the stop message (calls use `1..=MAX_TAG`).
 const HEARTBEAT_TAG: i32 = 0;
 
+/// The calls waiting for messages, by (rank, tag).
+type Waiting = HashMap<(i32, i32), Sender<Vec<u8>>>;
+
 /// Where the answers of each call go, and when each rank was last heard of.
 struct Routes {
-    pending: Mutex<HashMap<(i32, i32), Sender<Vec<u8>>>>,
+    pending: Mutex<Waiting>,
     /// Per worker: nanoseconds after `start` of its last message, 0 while never heard of.
     heard: Vec<AtomicU64>,
     start: Instant,
