@@ -15,7 +15,7 @@
 #      (and refuses any host but 127.0.0.1): start 3 workers from a host file with a token, list,
 #      env, run daphne with the token (and fail without it), stop; a start where one host fails.
 #   3. shellcheck on the deploy scripts when shellcheck is installed (unless
-#      DAPHNE_DEPLOY_TEST_SHELLCHECK=0), `bash -n` on the sbatch file.
+#      DAPHNE_DEPLOY_TEST_SHELLCHECK=0), `bash -n` on the sbatch files.
 #
 # The binaries come from $DAPHNE_BIN_DIR (default target/release of this repository): `daphne` and
 # `DistributedWorker`. Usage: deploy/test.sh [--help]
@@ -404,10 +404,12 @@ ok "ssh stop: the workers ended on SIGTERM"
 echo "# static checks"
 bash -n "$DEPLOY/slurm-workers.sbatch" || fail "bash -n slurm-workers.sbatch"
 ok "bash -n slurm-workers.sbatch"
+bash -n "$DEPLOY/slurm-mpi.sbatch" || fail "bash -n slurm-mpi.sbatch"
+ok "bash -n slurm-mpi.sbatch"
 if [[ ${DAPHNE_DEPLOY_TEST_SHELLCHECK:-1} == 0 ]]; then
     echo "# shellcheck skipped (DAPHNE_DEPLOY_TEST_SHELLCHECK=0)"
 elif command -v shellcheck >/dev/null 2>&1; then
-    shellcheck "$DEPLOY"/*.sh "$DEPLOY/slurm-workers.sbatch" >&2 || fail "shellcheck"
+    shellcheck "$DEPLOY"/*.sh "$DEPLOY/slurm-workers.sbatch" "$DEPLOY/slurm-mpi.sbatch" >&2 || fail "shellcheck"
     ok "shellcheck of the deploy scripts"
 else
     echo "# shellcheck not installed: skipped"

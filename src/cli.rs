@@ -68,7 +68,8 @@ pub struct Cli {
     pub distributed: bool,
 
     /// The distribution backend: `sync-gRPC` or `async-gRPC` (both our gRPC coordinator, the
-    /// default) or `MPI` (not built: answered with an error).
+    /// default) or `MPI` (under `mpirun -np N`/`srun`: rank 0 runs the script, ranks 1..N are
+    /// its workers; DISTRIBUTED_WORKERS is not read).
     #[arg(long = "dist_backend", value_name = "BACKEND", value_parser = ["sync-gRPC", "async-gRPC", "MPI"])]
     pub dist_backend: Option<String>,
 

@@ -7,6 +7,7 @@
 mod cli;
 mod config;
 mod local_workers;
+mod mpi_backend;
 
 use clap::Parser;
 use cli::Cli;
@@ -110,6 +111,19 @@ fn run(cli: Cli, start: Instant) -> Result<(), u8> {
         Some(path) => config::read(path).map_err(fail)?,
         None => config::UserConfig::default(),
     };
+    // As in DAPHNE, MPI starts before anything else: the worker ranks serve rank 0 and are done,
+    // rank 0 keeps its end of the job (dropping it, however the run ends, stops the workers).
+    let mut mpi = None;
+    if cli.distributed && cli.dist_backend.as_deref() == Some("MPI") {
+        match mpi_backend::start(&cli, &user_config) {
+            Ok(mpi_backend::Role::WorkerDone(result)) => return result,
+            Ok(mpi_backend::Role::Coordinator(c)) => mpi = Some(c),
+            Err(e) => {
+                eprintln!("daphne: {e}");
+                return Err(if cfg!(feature = "mpi") { EXECUTION_ERROR } else { PARSER_ERROR });
+            }
+        }
+    }
     let mut explain: Vec<&'static Stage> = Vec::new();
     for value in cli.explain.iter().chain(&user_config.explain) {
         for s in stages::parse_explain(value).map_err(fail)? {
@@ -157,10 +171,6 @@ fn run(cli: Cli, start: Instant) -> Result<(), u8> {
         phy_op_selection: !cli.no_phy_op_selection && user_config.use_phy_op_selection.unwrap_or(true),
         ..CompileOptions::default()
     };
-    if cli.dist_backend.as_deref() == Some("MPI") && cli.distributed {
-        eprintln!("daphne: --dist_backend=MPI: this daphne is not built with MPI support; use sync-gRPC or async-gRPC");
-        return Err(PARSER_ERROR);
-    }
     let mut observer = |event: Event<'_>, m: &daphne_ir::Module| {
         let Event::AfterStage(stage) = event else { return };
         if explain.iter().any(|s| s.key == stage.key) {
@@ -205,7 +215,13 @@ fn run(cli: Cli, start: Instant) -> Result<(), u8> {
         // Kept until the end of the run: dropping it stops the local workers.
         let mut local_workers = None;
         let coordinator = if cli.distributed && has_distributed_pipelines(&module) {
-            Some(Arc::new(connect_workers(&cli, &mut local_workers, threads, &user_config)?))
+            Some(Arc::new(match mpi.take() {
+                Some(m) => m.connect().map_err(|e| {
+                    eprintln!("daphne: {e}");
+                    EXECUTION_ERROR
+                })?,
+                None => connect_workers(&cli, &mut local_workers, threads, &user_config)?,
+            }))
         } else {
             None
         };

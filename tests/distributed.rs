@@ -358,9 +358,16 @@ fn backends() {
         assert_eq!(out.status.code(), Some(0), "{backend}: {}", String::from_utf8_lossy(&out.stderr));
         assert_eq!(String::from_utf8_lossy(&out.stdout), expected);
     }
+    // Without mpirun, MPI starts as a world of one process: no worker ranks (tests/mpi.rs runs it
+    // under mpirun).
     let out = run_daphne_env(&args(&["--distributed", "--dist_backend=MPI", script]), &[], TIMEOUT);
-    assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("not built with MPI support"));
+    if cfg!(feature = "mpi") {
+        assert_eq!(out.status.code(), Some(3));
+        assert!(String::from_utf8_lossy(&out.stderr).contains("the MPI world has no worker ranks"));
+    } else {
+        assert_eq!(out.status.code(), Some(1));
+        assert!(String::from_utf8_lossy(&out.stderr).contains("not built with MPI support"));
+    }
     let out = run_daphne_env(&args(&["--distributed", "--dist_backend=carrier-pigeon", script]), &[], TIMEOUT);
     assert_eq!(out.status.code(), Some(1));
 }

@@ -14,6 +14,8 @@ mod explain_parsing;
 mod explain_simplified;
 mod explain_stages;
 mod folding_matches_execution;
+#[cfg(feature = "mpi")]
+mod mpi;
 mod reliability;
 mod scripts;
 mod tls;

@@ -1,7 +1,8 @@
 //! The `DistributedWorker IP:PORT [config.json]` program (its binary is
 //! `src/bin/DistributedWorker.rs` of the `daphne` package, so that it is built and tested beside
 //! `daphne`): a transport-free [`core::WorkerCore`] (objects, sessions, limits, module cache, task
-//! execution) behind thin [`grpc`] handlers. It prints ``Started Distributed Worker on `IP:PORT` ``
+//! execution) behind thin [`grpc`] handlers (and, with the `mpi` feature, the MPI handler `mpi`
+//! of the worker ranks of `daphne --dist_backend=MPI`). It prints ``Started Distributed Worker on `IP:PORT` ``
 //! once it listens (port 0 asks for a free port; the line shows the one it got), serves until
 //! SIGINT or SIGTERM, and exits 1 with a message when the command line, the configuration or the
 //! address is bad or the address is taken. Its flags are in [`cli`].
@@ -11,6 +12,8 @@ pub mod cli;
 pub mod core;
 pub mod grpc;
 mod memory;
+#[cfg(feature = "mpi")]
+pub mod mpi;
 mod shutdown;
 
 use clap::Parser;

@@ -1,11 +1,14 @@
 //! The seam between the coordinator and the network: a [`Transport`] is everything the
 //! coordinator asks of its workers (store an object, run a task, transfer an object back, free
 //! objects, check that a worker lives), addressed by worker index. The coordinator knows this
-//! trait, never tonic; [`grpc`] implements it over the gRPC protocol of `proto/`, and another
-//! backend (MPI) is another implementation. Calls block the calling thread: the coordinator makes
-//! concurrent calls from several threads, and each transport is free to drive them as it likes.
+//! trait, never tonic; [`grpc`] implements it over the gRPC protocol of `proto/`, and `mpi` (with
+//! the `mpi` feature) over MPI point-to-point messages carrying the same messages. Calls block
+//! the calling thread: the coordinator makes concurrent calls from several threads, and each
+//! transport is free to drive them as it likes.
 
 pub mod grpc;
+#[cfg(feature = "mpi")]
+pub mod mpi;
 
 use crate::proto::{Computed, TaskInput};
 use daphne_runtime::data::Data;
