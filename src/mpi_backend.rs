@@ -10,6 +10,7 @@ use crate::config::UserConfig;
 use daphne_distributed::transport::mpi::{MpiTransport, link::Link};
 
 /// What this process is in the MPI job.
+#[cfg_attr(not(feature = "mpi"), allow(dead_code))]
 pub enum Role {
     /// Rank 0: it runs the script; dropping this tells the workers to stop.
     Coordinator(MpiCoordinator),
