@@ -134,7 +134,7 @@ fn characteristic_polynomial() -> Poly {
             d ^= c.0[q] & rev.bits64(off + 64 * q);
         }
         // Bits of c beyond L are zero; bits of rev past s_0 are zero, so no masking is needed.
-        if d.count_ones() % 2 == 0 {
+        if d.count_ones().is_multiple_of(2) {
             m += 1;
             continue;
         }
