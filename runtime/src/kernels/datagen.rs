@@ -275,8 +275,8 @@ fn rand_csr_typed<T: CsrElem>(
     sparsity: f64,
     seed: i64,
 ) -> Result<Csr, String> {
-    // The same argument checks as the dense variant.
-    rand_typed::<T>(1, 1, min, max, 1.0, 0).map(|_| ())?;
+    // The dense variant's checks of min and max.
+    check_rand(1, 1, min, max, 1.0)?;
     if rows == 0 || cols == 0 || !(0.0..=1.0).contains(&sparsity) {
         return Err("rand: invalid shape or sparsity".into());
     }
