@@ -11,6 +11,7 @@
 //!
 //! The cache holds at most [`cache_limit`] bytes (`DAPHNE_KEEP_FREED_BYTES`, default a quarter of
 //! the machine's memory); [`release_cached`] returns everything it holds to the system.
+//! `DAPHNE_NO_HUGE_PAGES` (any value) maps large blocks without the huge-page advice.
 //! Binaries opt in with `#[global_allocator] static A: RecyclingAllocator = RecyclingAllocator;`.
 
 use std::alloc::{GlobalAlloc, Layout, System};
@@ -105,11 +106,25 @@ fn map(len: usize) -> *mut u8 {
             libc::munmap((aligned + len) as *mut libc::c_void, tail);
         }
         // Advice only: without huge pages the block still works, with small pages.
-        if std::env::var_os("DAPHNE_NO_HUGE").is_none() {
+        if huge_pages_wanted() {
             libc::madvise(aligned as *mut libc::c_void, len, libc::MADV_HUGEPAGE);
         }
     }
     aligned as *mut u8
+}
+
+/// Whether large blocks are advised for huge pages: unless `DAPHNE_NO_HUGE_PAGES` is set (for a
+/// kernel whose huge-page compaction stalls more than small pages cost). Read once.
+fn huge_pages_wanted() -> bool {
+    static WANTED: AtomicUsize = AtomicUsize::new(2);
+    match WANTED.load(Ordering::Relaxed) {
+        2 => {
+            let wanted = std::env::var_os("DAPHNE_NO_HUGE_PAGES").is_none();
+            WANTED.store(usize::from(wanted), Ordering::Relaxed);
+            wanted
+        }
+        v => v == 1,
+    }
 }
 
 fn unmap(b: Block) {
