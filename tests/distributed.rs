@@ -138,7 +138,7 @@ fn dense_meta(rows: u64, cols: u64) -> ObjectMeta {
 }
 
 fn store_chunk(session: u64, meta: Option<ObjectMeta>, data: Vec<u8>) -> StoreChunk {
-    StoreChunk { version: PROTOCOL_VERSION, session, meta, data }
+    StoreChunk { version: PROTOCOL_VERSION, session, meta, data: data.into() }
 }
 
 #[test]
