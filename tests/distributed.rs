@@ -223,8 +223,10 @@ fn malformed_requests_get_error_statuses_and_the_worker_keeps_serving() {
         let odd = vec![store_chunk(7, Some(ObjectMeta { payload_bytes: 31, ..dense_meta(2, 2) }), vec![0; 31])];
         let e = c.store(tokio_stream::iter(odd)).await.expect_err("a size that is not the shape's");
         assert_eq!(e.code(), Code::InvalidArgument, "{e:?}");
-        let twice =
-            vec![store_chunk(7, Some(dense_meta(2, 2)), vec![0; 16]), store_chunk(7, Some(dense_meta(2, 2)), vec![0; 16])];
+        let twice = vec![
+            store_chunk(7, Some(dense_meta(2, 2)), vec![0; 16]),
+            store_chunk(7, Some(dense_meta(2, 2)), vec![0; 16]),
+        ];
         let e = c.store(tokio_stream::iter(twice)).await.expect_err("a second header");
         assert_eq!(e.code(), Code::InvalidArgument, "{e:?}");
         let vast = vec![store_chunk(7, Some(dense_meta(1 << 27, 1 << 27)), vec![0; 8])];
