@@ -468,11 +468,6 @@ impl Decoder {
         Ok(Decoder { meta, expected, received: 0, sink })
     }
 
-    /// The object's header.
-    pub fn meta(&self) -> &ObjectMeta {
-        &self.meta
-    }
-
     /// The payload bytes the header announces.
     pub fn expected(&self) -> usize {
         self.expected
