@@ -8,9 +8,9 @@ pub const PROTOCOL_VERSION: u32 = 1;
 
 /// Bytes per message of `Store` and `Transfer` unless `--max-distr-chunk-size` (or, for a
 /// `Transfer` that names none, the request) says otherwise. Small enough that a message and the
-/// buffers gRPC copies it through stay in the CPU's caches (a 4 MiB message is read from memory
-/// again at every copy), large enough that per-message costs vanish: 256 KiB was the fastest
-/// on loopback (README, "Transfers").
+/// buffers gRPC copies it through fit in a core's L2 cache (a 4 MiB message goes to memory and
+/// back at every copy), large enough that per-message costs vanish (README, "Transfers at
+/// memory speed").
 pub const DEFAULT_CHUNK_BYTES: usize = 256 << 10;
 
 /// Largest chunk a coordinator sends or asks for.
