@@ -41,6 +41,9 @@ const EXECUTION_ERROR: u8 = 3;
 static PHASE_EXIT_CODE: AtomicU8 = AtomicU8::new(PARSER_ERROR);
 
 fn main() -> ExitCode {
+    // Before any other thread: freed buffers (of transfers, of results) are reused, not faulted in
+    // afresh.
+    daphne_distributed::buffers::keep_freed_memory();
     std::panic::set_hook(Box::new(|info| {
         eprintln!("daphne: internal error (this is a bug, please report it): {info}");
     }));
