@@ -309,3 +309,58 @@ fn a_missing_data_dir_stops_the_worker_at_start() {
     assert!(err.contains(&format!("--data-dir `{missing}`")), "{err}");
     assert!(Path::new("/").is_dir());
 }
+
+#[test]
+fn embedded_local_workers_read_files_and_answer_only_their_coordinator() {
+    // Without DISTRIBUTED_WORKERS, daphne starts its own workers with a fresh token and
+    // `--data-dir /`: they read what daphne could read, and nobody else can use them.
+    let dir = TempDir::new("embedded");
+    write_csv(&dir.path("x.csv"), 40, 3);
+    let script = write_script(
+        &dir,
+        "embedded.daph",
+        &format!(
+            "X = readMatrix(\"{}\");\nprint(sum(X * 2.0));\ns = 0;\nfor (k in 1:1500000) {{ s = s + k; }}\nprint(s);\n",
+            dir.path("x.csv")
+        ),
+    );
+    let expected = local_output(&script);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_daphne"))
+        .args(["--distributed", "--dist-stats", &script])
+        .env_remove("DISTRIBUTED_WORKERS")
+        .env_remove("DAPHNE_WORKER_TOKEN")
+        .env("DAPHNE_DIST_MIN_BYTES", "0")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("daphne starts");
+    let stderr = child.stderr.take().expect("stderr");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let started = rx.recv_timeout(TIMEOUT).expect("daphne says which workers it started");
+    let addr = started
+        .split(" on ")
+        .nth(1)
+        .and_then(|rest| rest.split([',', ' ']).next())
+        .unwrap_or_else(|| panic!("an address in `{started}`"))
+        .to_string();
+    runtime().block_on(async {
+        let mut c = client(&addr).await;
+        let req = FreeRequest { version: PROTOCOL_VERSION, session: 1, ids: vec![], all: false };
+        let e = c.free_mem(req).await.expect_err("a call without the run's token");
+        assert_eq!(e.code(), Code::Unauthenticated, "{e:?}");
+    });
+    let code = wait_bounded(&mut child, TIMEOUT);
+    let mut stdout = String::new();
+    std::io::Read::read_to_string(&mut child.stdout.take().expect("stdout"), &mut stdout).expect("stdout");
+    let rest: Vec<String> = rx.iter().collect();
+    let stderr = rest.join("\n");
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(stdout, expected);
+    assert_eq!(stat(&stderr, "files on the workers"), 1, "{stderr}");
+}
