@@ -320,7 +320,7 @@ fn embedded_local_workers_read_files_and_answer_only_their_coordinator() {
         &dir,
         "embedded.daph",
         &format!(
-            "X = readMatrix(\"{}\");\nprint(sum(X * 2.0));\ns = 0;\nfor (k in 1:1500000) {{ s = s + k; }}\nprint(s);\n",
+            "X = readMatrix(\"{}\");\nprint(sum(X * 2.0));\ns = 0;\nfor (k in 1:200000) {{ s = s + k; }}\nprint(s);\n",
             dir.path("x.csv")
         ),
     );
