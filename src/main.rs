@@ -306,7 +306,7 @@ fn connect_workers(
     let opts = CoordinatorOptions {
         workers,
         chunk_bytes: cli.max_distr_chunk_size.unwrap_or(daphne_distributed::coordinator::DEFAULT_CHUNK_BYTES),
-        token: local_token.or_else(|| daphne_distributed::auth::token_from_env()).or_else(|| config.worker_token.clone()),
+        token: local_token.or_else(daphne_distributed::auth::token_from_env).or_else(|| config.worker_token.clone()),
         tls_ca,
     };
     Coordinator::connect(&opts).map_err(fail)

@@ -130,8 +130,11 @@ fn local_output(script: &str) -> String {
 
 /// Runs `script` distributed with `--dist-stats`: stdout and stderr.
 fn distributed(script: &str, workers: &Workers) -> (String, String) {
-    let out =
-        run_daphne_env(&args(&["--distributed", "--dist-stats", script]), &[("DISTRIBUTED_WORKERS", &workers.list())], TIMEOUT);
+    let out = run_daphne_env(
+        &args(&["--distributed", "--dist-stats", script]),
+        &[("DISTRIBUTED_WORKERS", &workers.list())],
+        TIMEOUT,
+    );
     let stderr = String::from_utf8_lossy(&out.stderr).to_string();
     assert_eq!(out.status.code(), Some(0), "{stderr}");
     (String::from_utf8(out.stdout).expect("utf-8"), stderr)
@@ -179,8 +182,11 @@ fn partitioned_reads_of_csv_dbin_and_parquet_match_local_runs_on_one_two_and_thr
 fn a_read_then_pipeline_sends_no_matrix_bytes_unless_the_workers_may_not_read() {
     let dir = TempDir::new("w1");
     write_csv(&dir.path("x.csv"), 2000, 50);
-    let script =
-        write_script(&dir, "w1.daph", &format!("X = readMatrix(\"{}\");\nprint(sum((X * 2 + 1) ^ 2 / (X + 3)));\n", dir.path("x.csv")));
+    let script = write_script(
+        &dir,
+        "w1.daph",
+        &format!("X = readMatrix(\"{}\");\nprint(sum((X * 2 + 1) ^ 2 / (X + 3)));\n", dir.path("x.csv")),
+    );
     let expected = local_output(&script);
     let readers = Workers::start_with(2, &["--data-dir", &dir.path("")], &[]);
     let (out, stderr) = distributed(&script, &readers);

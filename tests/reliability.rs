@@ -136,7 +136,8 @@ fn a_killed_worker_loses_no_block_of_a_file_it_read() {
     let rows: Vec<String> = (0..20000).map(|r| format!("{},{}.5,{}", r % 97, r % 13, (r * 7) % 31)).collect();
     std::fs::write(&data, rows.join("\n") + "\n").expect("csv");
     std::fs::write(dir.join("x.csv.meta"), r#"{"numCols":3,"numRows":20000,"valueType":"f64"}"#).expect("meta");
-    let script = LOSS_SCRIPT.replace("rand(20000, 10, 0.0, 1.0, 1.0, 1)", &format!("readMatrix(\"{}\")", data.display()));
+    let script =
+        LOSS_SCRIPT.replace("rand(20000, 10, 0.0, 1.0, 1.0, 1)", &format!("readMatrix(\"{}\")", data.display()));
     assert!(script.contains("readMatrix"));
     let script = write_script("loss_read.daph", &script);
     let expected = local_output(&script);

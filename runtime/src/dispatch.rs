@@ -10,7 +10,9 @@
 use crate::data::Data;
 use crate::error::ExecError;
 use crate::kernels::args::OpArgs;
-use crate::kernels::{agg, cast, datagen, ewise, frame, index, io, linalg, list, meta, preprocess, reorg, row_reads, structure};
+use crate::kernels::{
+    agg, cast, datagen, ewise, frame, index, io, linalg, list, meta, preprocess, reorg, row_reads, structure,
+};
 use crate::matrix::{Csr, Matrix};
 use daphne_ir::{Module, Op, OpKind, Repr, Type};
 

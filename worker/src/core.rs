@@ -52,7 +52,12 @@ pub struct WorkerLimits {
 
 impl Default for WorkerLimits {
     fn default() -> Self {
-        WorkerLimits { memory_bytes: None, session_timeout: DEFAULT_SESSION_TIMEOUT, task_timeout: None, data_dir: None }
+        WorkerLimits {
+            memory_bytes: None,
+            session_timeout: DEFAULT_SESSION_TIMEOUT,
+            task_timeout: None,
+            data_dir: None,
+        }
     }
 }
 

@@ -44,8 +44,10 @@ impl DataDir {
         if !resolved.starts_with(&self.root) {
             return Err(outside(path));
         }
-        let resolved =
-            resolved.to_str().map(str::to_string).ok_or_else(|| format!("`{path}` is not a UTF-8 path on this worker"))?;
+        let resolved = resolved
+            .to_str()
+            .map(str::to_string)
+            .ok_or_else(|| format!("`{path}` is not a UTF-8 path on this worker"))?;
         // The reader opens the sidecar of the resolved path.
         let meta = format!("{resolved}.meta");
         if Path::new(&meta).exists() {

@@ -143,7 +143,8 @@ impl Coordinator {
         };
         match outcomes.pop() {
             Some(DistOutcome::Remote(r)) => {
-                let counter = if matches!(source, RowSource::Read { .. }) { &self.stats.read } else { &self.stats.generated };
+                let counter =
+                    if matches!(source, RowSource::Read { .. }) { &self.stats.read } else { &self.stats.generated };
                 Counters::add(counter, 1);
                 r.into_any().downcast::<Partitioned>().map_err(|_| internal("a generated matrix of another kind"))
             }

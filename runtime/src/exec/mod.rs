@@ -180,7 +180,9 @@ impl<'a, 'o> Executor<'a, 'o> {
                     }
                     continue;
                 }
-                OpKind::RandMatrix | OpKind::Fill | OpKind::Seq | OpKind::Read if self.exec_generate(op, env)? => continue,
+                OpKind::RandMatrix | OpKind::Fill | OpKind::Seq | OpKind::Read if self.exec_generate(op, env)? => {
+                    continue;
+                }
                 OpKind::SliceRow if self.exec_remote_slice(op, env)? => continue,
                 _ => {}
             }

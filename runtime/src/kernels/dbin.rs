@@ -176,7 +176,8 @@ pub fn read_rows(path: &str, first: usize, count: usize) -> Result<Matrix, Strin
         return Err(format!("cannot read {path}: rows {first}..{} are not rows of its {} rows", first + count, h.rows));
     }
     let row_bytes = h.cols as u64 * h.width();
-    let n = usize::try_from(count as u64 * row_bytes).map_err(|_| format!("cannot read {path}: the block is too large"))?;
+    let n =
+        usize::try_from(count as u64 * row_bytes).map_err(|_| format!("cannot read {path}: the block is too large"))?;
     let mut bytes = vec![0u8; n];
     file.seek(SeekFrom::Start(HEADER_BYTES + first as u64 * row_bytes))
         .and_then(|_| file.read_exact(&mut bytes))

@@ -679,7 +679,9 @@ pub fn read_csv_rows(
         return Err(format!("cannot read {path}: rows {first}..{} are not rows of its {rows} rows", first + count));
     }
     if count == 0 {
-        return Ok(Matrix::Dense(Cells::new(vt, 0).map_err(|e| format!("cannot read {path}: {e}"))?.into_dense(0, cols)));
+        return Ok(Matrix::Dense(
+            Cells::new(vt, 0).map_err(|e| format!("cannot read {path}: {e}"))?.into_dense(0, cols),
+        ));
     }
     let io_err = |e: std::io::Error| format!("cannot read {path}: {e}");
     let mut file = fs::File::open(path).map_err(io_err)?;
@@ -729,9 +731,13 @@ pub fn read_csv_rows(
         ));
     }
     let text = String::from_utf8(kept).map_err(|e| {
-        format!("cannot read {path}: the file is not valid UTF-8 (byte {})", block_start + e.utf8_error().valid_up_to() as u64)
+        format!(
+            "cannot read {path}: the file is not valid UTF-8 (byte {})",
+            block_start + e.utf8_error().valid_up_to() as u64
+        )
     })?;
-    let mut cells = [Cells::new(vt, count.saturating_mul(cols).min(text.len() + 1)).map_err(|e| format!("cannot read {path}: {e}"))?];
+    let mut cells = [Cells::new(vt, count.saturating_mul(cols).min(text.len() + 1))
+        .map_err(|e| format!("cannot read {path}: {e}"))?];
     parse_csv(path, &text, CsvRows { first, count, total: rows, to_end }, cols, &mut cells)?;
     let [cells] = cells;
     Ok(Matrix::Dense(cells.into_dense(count, cols)))
@@ -1550,13 +1556,19 @@ mod tests {
         let foo = t.file("in.foo", "1\n", Some(r#"{"numRows": 1, "numCols": 1, "valueType": "si64"}"#));
         assert_eq!(
             read_matrix(&foo).unwrap_err(),
-            format!("cannot read a matrix from {foo}: unsupported file extension '.foo' (supported: .csv, .mtx, .dbin, .parquet)")
+            format!(
+                "cannot read a matrix from {foo}: unsupported file extension '.foo' (supported: .csv, .mtx, .dbin, .parquet)"
+            )
         );
         assert!(read_frame(&foo).unwrap_err().contains("unsupported file extension '.foo'"));
         let none = t.file("in", "1\n", None);
         assert!(read_matrix(&none).unwrap_err().contains("the file name has no extension"));
         let out = t.path("out.foo");
-        assert!(write_matrix(&m, &out).unwrap_err().contains("unsupported file extension '.foo' (supported: .csv, .dbin, .parquet)"));
+        assert!(
+            write_matrix(&m, &out)
+                .unwrap_err()
+                .contains("unsupported file extension '.foo' (supported: .csv, .dbin, .parquet)")
+        );
         assert!(write_matrix(&m, &t.path("out.mtx")).is_err(), "DAPHNE cannot write Matrix Market files");
         let f = Frame::new(vec![Dense::SI64(DenseMatrix::from_vec(1, 1, vec![1]))], vec!["a".into()]).unwrap();
         assert!(write_frame(&f, &t.path("out")).unwrap_err().contains("no extension"));

@@ -23,9 +23,7 @@ use crate::matrix::{Dense, Matrix};
 use daphne_ir::ValueType;
 use parquet::basic::{Compression, ConvertedType, LogicalType, Repetition, Type as Physical};
 use parquet::column::writer::ColumnWriter;
-use parquet::data_type::{
-    BoolType, ByteArray, ByteArrayType, DataType, DoubleType, FloatType, Int32Type, Int64Type,
-};
+use parquet::data_type::{BoolType, ByteArray, ByteArrayType, DataType, DoubleType, FloatType, Int32Type, Int64Type};
 use parquet::file::properties::WriterProperties;
 use parquet::file::reader::{FileReader, SerializedFileReader};
 use parquet::file::writer::SerializedFileWriter;
@@ -58,6 +56,17 @@ impl ParquetShape {
     }
 }
 
+/// A reader's error, with a codec this build lacks said in words.
+fn read_error(path: &str, e: parquet::errors::ParquetError) -> String {
+    let text = e.to_string();
+    match text.split_once("Disabled feature at compile time: ") {
+        Some((_, codec)) => format!(
+            "cannot read {path}: it is compressed with {codec}, which this build does not read (Snappy and uncompressed files only)"
+        ),
+        None => format!("cannot read {path}: {text}"),
+    }
+}
+
 fn open(path: &str) -> Result<SerializedFileReader<File>, String> {
     let file = File::open(path).map_err(|e| format!("cannot read {path}: {e}"))?;
     SerializedFileReader::new(file).map_err(|e| format!("cannot read {path}: not a readable Parquet file: {e}"))
@@ -66,7 +75,10 @@ fn open(path: &str) -> Result<SerializedFileReader<File>, String> {
 /// The value type a column is read as.
 fn column_vt(path: &str, c: &ColumnDescriptor) -> Result<ValueType, String> {
     let unsupported = |what: String| {
-        Err(format!("cannot read {path}: column `{}` has the Parquet type {what}, which has no value type here", c.name()))
+        Err(format!(
+            "cannot read {path}: column `{}` has the Parquet type {what}, which has no value type here",
+            c.name()
+        ))
     };
     let int = match c.logical_type_ref() {
         Some(LogicalType::Integer(t)) => Some((t.bit_width, t.is_signed)),
@@ -201,7 +213,7 @@ fn read_values<T: DataType>(
     col: usize,
     parts: &[(usize, usize, usize)],
 ) -> Result<(Vec<T::T>, Vec<usize>), String> {
-    let err = |e: parquet::errors::ParquetError| format!("cannot read {path}: {e}");
+    let err = |e: parquet::errors::ParquetError| read_error(path, e);
     let desc = reader.metadata().file_metadata().schema_descr().column(col);
     let max_def = desc.max_def_level();
     let total: usize = parts.iter().map(|p| p.2).sum();
@@ -230,7 +242,10 @@ fn read_values<T: DataType>(
                 let mut it = values.drain(..);
                 for d in &defs[..records] {
                     if *d == max_def {
-                        out.push(it.next().ok_or_else(|| format!("cannot read {path}: a column with fewer values than levels"))?);
+                        out.push(
+                            it.next()
+                                .ok_or_else(|| format!("cannot read {path}: a column with fewer values than levels"))?,
+                        );
                     } else {
                         nulls.push(out.len());
                         out.push(T::T::default());
@@ -383,7 +398,11 @@ pub fn read_matrix_rows(path: &str, first: usize, count: usize) -> Result<Matrix
     let shape = shape_of(path, &reader)?;
     let vt = shape.matrix_vt(path)?;
     if first.checked_add(count).is_none_or(|end| end > shape.rows) {
-        return Err(format!("cannot read {path}: rows {first}..{} are not rows of its {} rows", first + count, shape.rows));
+        return Err(format!(
+            "cannot read {path}: rows {first}..{} are not rows of its {} rows",
+            first + count,
+            shape.rows
+        ));
     }
     let parts = row_group_parts(&reader, first, count);
     let cols = (0..shape.columns.len())
@@ -453,7 +472,8 @@ fn write_columns(
 ) -> Result<(), String> {
     let err = |e: String| format!("cannot write {path}: {e}");
     let fields = columns.iter().map(|(n, vt)| schema_column(n, *vt)).collect::<Result<Vec<_>, _>>().map_err(err)?;
-    let schema = SchemaType::group_type_builder("schema").with_fields(fields).build().map_err(|e| err(e.to_string()))?;
+    let schema =
+        SchemaType::group_type_builder("schema").with_fields(fields).build().map_err(|e| err(e.to_string()))?;
     let row_bytes: usize = columns.iter().map(|(_, vt)| vt.cell_bytes().unwrap_or(16) as usize).sum();
     let group_rows = (GROUP_BYTES / row_bytes.max(1)).clamp(1, MAX_GROUP_ROWS);
     let props = WriterProperties::builder()
@@ -482,20 +502,33 @@ fn write_columns(
 
 /// Writes column `c` of rows `r0 .. r1` of a dense matrix (or frame column, `c` = 0).
 fn write_cells(d: &Dense, c: usize, (r0, r1): (usize, usize), w: &mut ColumnWriter<'_>) -> Result<(), String> {
-    fn pick<T: crate::elem::Elem, U>(m: &DenseMatrix<T>, c: usize, (r0, r1): (usize, usize), f: impl Fn(T) -> U) -> Vec<U> {
+    fn pick<T: crate::elem::Elem, U>(
+        m: &DenseMatrix<T>,
+        c: usize,
+        (r0, r1): (usize, usize),
+        f: impl Fn(T) -> U,
+    ) -> Vec<U> {
         (r0..r1).map(|r| f(m.row(r)[c].clone())).collect()
     }
     let wrong = || Err("internal error in the Parquet writer: a column of another type".to_string());
     let done = |r: parquet::errors::Result<usize>| r.map(|_| ()).map_err(|e| e.to_string());
     let rows = (r0, r1);
     match (d, w) {
-        (Dense::F64(m), ColumnWriter::DoubleColumnWriter(w)) => done(w.write_batch(&pick(m, c, rows, |x| x), None, None)),
-        (Dense::F32(m), ColumnWriter::FloatColumnWriter(w)) => done(w.write_batch(&pick(m, c, rows, |x| x), None, None)),
-        (Dense::SI64(m), ColumnWriter::Int64ColumnWriter(w)) => done(w.write_batch(&pick(m, c, rows, |x| x), None, None)),
+        (Dense::F64(m), ColumnWriter::DoubleColumnWriter(w)) => {
+            done(w.write_batch(&pick(m, c, rows, |x| x), None, None))
+        }
+        (Dense::F32(m), ColumnWriter::FloatColumnWriter(w)) => {
+            done(w.write_batch(&pick(m, c, rows, |x| x), None, None))
+        }
+        (Dense::SI64(m), ColumnWriter::Int64ColumnWriter(w)) => {
+            done(w.write_batch(&pick(m, c, rows, |x| x), None, None))
+        }
         (Dense::UI64(m), ColumnWriter::Int64ColumnWriter(w)) => {
             done(w.write_batch(&pick(m, c, rows, |x| x as i64), None, None))
         }
-        (Dense::SI32(m), ColumnWriter::Int32ColumnWriter(w)) => done(w.write_batch(&pick(m, c, rows, |x| x), None, None)),
+        (Dense::SI32(m), ColumnWriter::Int32ColumnWriter(w)) => {
+            done(w.write_batch(&pick(m, c, rows, |x| x), None, None))
+        }
         (Dense::UI32(m), ColumnWriter::Int32ColumnWriter(w)) => {
             done(w.write_batch(&pick(m, c, rows, |x| x as i32), None, None))
         }
@@ -505,7 +538,9 @@ fn write_cells(d: &Dense, c: usize, (r0, r1): (usize, usize), w: &mut ColumnWrit
         (Dense::UI8(m), ColumnWriter::Int32ColumnWriter(w)) => {
             done(w.write_batch(&pick(m, c, rows, i32::from), None, None))
         }
-        (Dense::Bool(m), ColumnWriter::BoolColumnWriter(w)) => done(w.write_batch(&pick(m, c, rows, |x| x), None, None)),
+        (Dense::Bool(m), ColumnWriter::BoolColumnWriter(w)) => {
+            done(w.write_batch(&pick(m, c, rows, |x| x), None, None))
+        }
         (Dense::Str(m), ColumnWriter::ByteArrayColumnWriter(w)) => {
             done(w.write_batch(&pick(m, c, rows, |x| ByteArray::from(x.into_bytes())), None, None))
         }
@@ -584,5 +619,93 @@ mod tests {
         assert_eq!(a, b);
         let e = read_matrix(&p).unwrap_err();
         assert!(e.contains("different value types (`k` is si64, `s` is str)"), "{e}");
+    }
+
+    /// Writes `columns` (name, physical type, repetition, logical type) in row groups: per group,
+    /// per column, its values and (for optional columns) definition levels.
+    #[allow(clippy::type_complexity)]
+    fn write_with_crate(
+        path: &str,
+        columns: &[(&str, Physical, Repetition, Option<LogicalType>)],
+        groups: &[Vec<(Vec<f64>, Option<Vec<i16>>)>],
+    ) {
+        let fields = columns
+            .iter()
+            .map(|(n, t, r, l)| {
+                Arc::new(
+                    SchemaType::primitive_type_builder(n, *t)
+                        .with_repetition(*r)
+                        .with_logical_type(l.clone())
+                        .build()
+                        .unwrap(),
+                )
+            })
+            .collect();
+        let schema = Arc::new(SchemaType::group_type_builder("schema").with_fields(fields).build().unwrap());
+        let props = Arc::new(WriterProperties::builder().build());
+        let mut w = SerializedFileWriter::new(File::create(path).unwrap(), schema, props).unwrap();
+        for group in groups {
+            let mut g = w.next_row_group().unwrap();
+            let mut c = 0;
+            while let Some(mut col) = g.next_column().unwrap() {
+                let (values, defs) = &group[c];
+                match col.untyped() {
+                    ColumnWriter::DoubleColumnWriter(x) => {
+                        x.write_batch(values, defs.as_deref(), None).unwrap();
+                    }
+                    ColumnWriter::Int32ColumnWriter(x) => {
+                        let v: Vec<i32> = values.iter().map(|v| *v as i32).collect();
+                        x.write_batch(&v, defs.as_deref(), None).unwrap();
+                    }
+                    _ => panic!("a column type this test does not write"),
+                }
+                col.close().unwrap();
+                c += 1;
+            }
+            g.close().unwrap();
+        }
+        w.close().unwrap();
+    }
+
+    #[test]
+    fn nulls_row_groups_and_logical_integers_of_other_writers() {
+        let p = temp("other.parquet");
+        let columns = [
+            ("x", Physical::DOUBLE, Repetition::OPTIONAL, None),
+            ("b", Physical::INT32, Repetition::REQUIRED, Some(LogicalType::integer(8, false))),
+        ];
+        // Two row groups (3 and 2 rows); x is null in row 2.
+        let groups = vec![
+            vec![(vec![1.0, 3.0], Some(vec![1, 0, 1])), (vec![200.0, 7.0, 255.0], None)],
+            vec![(vec![4.0, 5.0], Some(vec![1, 1])), (vec![0.0, 1.0], None)],
+        ];
+        write_with_crate(&p, &columns, &groups);
+        let f = read_frame(&p).unwrap();
+        assert_eq!(f.schema(), vec![ValueType::F64, ValueType::UI8]);
+        let mut text = String::new();
+        f.print_to(&mut text);
+        assert_eq!(text, "Frame(5x2, [x:double, b:uint8_t])\n1 200\nnan 7\n3 255\n4 0\n5 1\n");
+        // A block across the row groups, skipping the first row of the first.
+        let q = temp("doubles.parquet");
+        write_with_crate(
+            &q,
+            &columns[..1],
+            &[vec![(vec![1.0, 3.0], Some(vec![1, 0, 1]))], vec![(vec![4.0, 5.0], Some(vec![1, 1]))]],
+        );
+        let Matrix::Dense(Dense::F64(m)) = read_matrix_rows(&q, 1, 3).unwrap() else { panic!("f64") };
+        let v = m.to_vec();
+        assert!(v[0].is_nan() && v[1..] == [3.0, 4.0], "{v:?}");
+        // A null where a cell cannot be one.
+        let r = temp("null_int.parquet");
+        write_with_crate(
+            &r,
+            &[("n", Physical::INT32, Repetition::OPTIONAL, Some(LogicalType::integer(32, false)))],
+            &[vec![(vec![1.0, 2.0], Some(vec![1, 1]))], vec![(vec![4.0], Some(vec![1, 0]))]],
+        );
+        let e = read_matrix(&r).unwrap_err();
+        assert!(e.contains("column `n` is null in row 4, and a ui32 cell cannot be null"), "{e}");
+        // Not Parquet at all.
+        std::fs::write(&r, b"a,b\n1,2\n").unwrap();
+        assert!(read_shape(&r).unwrap_err().contains("not a readable Parquet file"));
     }
 }

@@ -166,8 +166,11 @@ mod tests {
         let shape = matrix_shape(&p).unwrap().unwrap();
         let e = read_matrix_rows(&p, &shape, 2, 1).unwrap_err();
         assert!(e.contains("the file has 2 rows, but its meta data says 3"), "{e}");
-        std::fs::write(&p, "1,2
-").unwrap();
+        std::fs::write(
+            &p, "1,2
+",
+        )
+        .unwrap();
         let shape = matrix_shape(&p).unwrap().unwrap();
         assert!(read_matrix_rows(&p, &shape, 2, 1).unwrap_err().contains("ends before row 3"));
         // Strings may be quoted across lines: no row blocks.
