@@ -370,3 +370,64 @@ fn embedded_local_workers_read_files_and_answer_only_their_coordinator() {
     assert_eq!(stdout, expected);
     assert_eq!(stat(&stderr, "files on the workers"), 1, "{stderr}");
 }
+
+#[test]
+fn read_matrix_is_typed_from_the_meta_data_at_compile_time_and_checked_when_read() {
+    let dir = TempDir::new("typed");
+    write_csv(&dir.path("m.csv"), 4, 3);
+    write_dbin(&dir.path("m.dbin"), 5, 2);
+    let script = write_script(
+        &dir,
+        "typed.daph",
+        &format!(
+            "X = readMatrix(\"{}\");\nY = readMatrix(\"{}\");\nprint(sum(X) + sum(Y));\n",
+            dir.path("m.csv"),
+            dir.path("m.dbin")
+        ),
+    );
+    let out = run_daphne_env(&args(&["--compile-only", "--explain", "property_inference", &script]), &[], TIMEOUT);
+    let ir = String::from_utf8_lossy(&out.stderr);
+    assert!(ir.contains("-> !daphne.Matrix<4x3xf64>") && ir.contains("-> !daphne.Matrix<5x2xf64>"), "{ir}");
+    // The whole W1 pipeline, the sum included, then runs on the workers: only scalars come back.
+    write_csv(&dir.path("x.csv"), 300, 4);
+    let w1 = write_script(
+        &dir,
+        "w1.daph",
+        &format!("X = readMatrix(\"{}\");\nprint(sum((X * 2 + 1) ^ 2 / (X + 3)));\n", dir.path("x.csv")),
+    );
+    let workers = Workers::start_with(2, &["--data-dir", &dir.path("")], &[]);
+    let (out, stderr) = distributed(&w1, &workers);
+    assert_eq!(out, local_output(&w1));
+    assert_eq!(stat(&stderr, "bytes), reused"), 0, "{stderr}");
+    assert!(stat(&stderr, "bytes); kept") < 100, "only partial sums came back: {stderr}");
+    // A file written under another name (a link) before it is read: no compile-time type is
+    // trusted blindly; the read finds the change and says so.
+    write_csv(&dir.path("orig.csv"), 3, 3);
+    std::os::unix::fs::symlink(dir.0.join("orig.csv"), dir.0.join("alias.csv")).expect("link");
+    std::os::unix::fs::symlink(dir.0.join("orig.csv.meta"), dir.0.join("alias.csv.meta")).expect("link");
+    let changed = write_script(
+        &dir,
+        "changed.daph",
+        &format!(
+            "write(fill(1.0, 2, 2), \"{}\");\nX = readMatrix(\"{}\");\nprint(X);\n",
+            dir.path("alias.csv"),
+            dir.path("orig.csv")
+        ),
+    );
+    let out = run_daphne_env(&args(&[&changed]), &[], TIMEOUT);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(
+        stderr.contains("it holds 2x2 f64, but its meta data said 3x3 f64 when the script was compiled"),
+        "{stderr}"
+    );
+    // A write to the same name leaves the read untyped: it reads what was written.
+    let same = write_script(
+        &dir,
+        "same.daph",
+        &format!("write(fill(2.0, 2, 2), \"{p}\");\nX = readMatrix(\"{p}\");\nprint(X);\n", p = dir.path("orig.csv")),
+    );
+    let out = run_daphne_env(&args(&[&same]), &[], TIMEOUT);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "DenseMatrix(2x2, double)\n2 2\n2 2\n");
+}

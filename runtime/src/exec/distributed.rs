@@ -209,7 +209,16 @@ impl Executor<'_, '_> {
         };
         let path = std::path::absolute(&path).ok()?.to_str()?.to_string();
         let shape = crate::kernels::row_reads::matrix_shape(&path).ok()??;
-        (shape.rows > 0 && shape.cols > 0).then_some(RowSource::Read { path, shape })
+        // A file that changed since compilation is read here, where the read reports it.
+        let compiled = match self.m.value_type(result) {
+            Type::Matrix(t) => {
+                t.rows.is_none_or(|r| r == shape.rows as u64)
+                    && t.cols.is_none_or(|c| c == shape.cols as u64)
+                    && t.vt.is_none_or(|vt| vt.storage_vt() == shape.vt)
+            }
+            _ => false,
+        };
+        (compiled && shape.rows > 0 && shape.cols > 0).then_some(RowSource::Read { path, shape })
     }
 
     /// Fetches the operands of `op` that are held by workers.

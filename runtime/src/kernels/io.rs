@@ -1080,7 +1080,11 @@ pub fn run_read(a: &OpArgs<'_>) -> Out {
     let path = a.string(0, "the file name")?;
     one(match a.static_type(0) {
         Type::Frame(_) => Data::Frame(read_frame(&path)?),
-        _ => Data::Matrix(read_matrix(&path)?),
+        t => {
+            let m = read_matrix(&path)?;
+            crate::kernels::row_reads::check_compiled_type(&path, &m, t)?;
+            Data::Matrix(m)
+        }
     })
 }
 

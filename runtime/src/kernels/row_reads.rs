@@ -70,6 +70,46 @@ pub fn matrix_shape(path: &str) -> Result<Option<FileShape>, String> {
     Ok(Some(FileShape { format, rows, cols, vt, bytes }))
 }
 
+/// Rows, columns and value type of the matrix file `path` from its meta data alone (a `.meta`
+/// beside a CSV file, the header of a `.dbin` file, the footer of a Parquet file): what the
+/// compiler types `readMatrix` of a constant file name with. `None` when that does not say it.
+pub fn matrix_file_meta(path: &str) -> Option<(usize, usize, ValueType)> {
+    match format_of(path)? {
+        RowFormat::Csv => {
+            let meta = io::read_meta(path).ok()?;
+            let vt = meta.matrix_value_type();
+            (vt != ValueType::Bool).then_some((meta.num_rows, meta.num_cols, vt.storage_vt()))
+        }
+        RowFormat::Dbin => dbin::read_header(path).ok().map(|h| (h.rows, h.cols, h.vt)),
+        RowFormat::Parquet => {
+            let shape = parquet::read_shape(path).ok()?;
+            Some((shape.rows, shape.columns.len(), shape.matrix_vt(path).ok()?))
+        }
+    }
+}
+
+/// Checks a matrix read from `path` against the type the compiler gave it from the file's meta
+/// data: a file that changed between compilation and execution is an error, not a matrix of
+/// another shape than the compiled script assumes.
+pub fn check_compiled_type(path: &str, m: &Matrix, t: &daphne_ir::Type) -> Result<(), String> {
+    let daphne_ir::Type::Matrix(mt) = t else { return Ok(()) };
+    let differs = mt.rows.is_some_and(|r| r != m.rows() as u64)
+        || mt.cols.is_some_and(|c| c != m.cols() as u64)
+        || mt.vt.is_some_and(|vt| vt.storage_vt() != m.vt().storage_vt());
+    if differs {
+        let show = |r: Option<u64>, c: Option<u64>, vt: Option<ValueType>| {
+            let d = |x: Option<u64>| x.map_or("?".to_string(), |v| v.to_string());
+            format!("{}x{} {}", d(r), d(c), vt.map_or("?", |v| v.dsl_name()))
+        };
+        return Err(format!(
+            "cannot read {path}: it holds {}, but its meta data said {} when the script was compiled (the file changed in between)",
+            show(Some(m.rows() as u64), Some(m.cols() as u64), Some(m.vt())),
+            show(mt.rows, mt.cols, mt.vt)
+        ));
+    }
+    Ok(())
+}
+
 /// Rows `first .. first + count` of the matrix file `path`, which must still hold what
 /// `expected` says (the coordinator's view of it).
 pub fn read_matrix_rows(path: &str, expected: &FileShape, first: usize, count: usize) -> Result<Matrix, String> {
