@@ -17,6 +17,7 @@ pub mod io;
 pub mod linalg;
 pub mod list;
 pub mod meta;
+pub mod par;
 pub mod parquet;
 pub mod preprocess;
 pub mod reorg;
