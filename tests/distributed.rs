@@ -7,7 +7,7 @@
 use crate::common;
 
 use crate::common::workers::{Workers, client, runtime, start_worker};
-use crate::common::{fixture_args, rel, root, run_daphne_env, wait_bounded};
+use crate::common::{dist_stat as stat, fixture_args, rel, root, run_daphne_env, wait_bounded};
 use daphne_distributed::proto::{
     FreeRequest, ObjectMeta, PROTOCOL_VERSION, StoreChunk, Task, TaskInput, TransferRequest, object_meta, task_input,
 };
@@ -654,17 +654,6 @@ fn pipelines_over_small_inputs_stay_local() {
 }
 
 /// Reads a count out of the `--dist-stats` line: the number before `what`.
-fn stat(stderr: &str, what: &str) -> u64 {
-    let line = stderr.lines().find(|l| l.contains("daphne: distributed on")).expect("a --dist-stats line");
-    let at = line.find(what).unwrap_or_else(|| panic!("`{what}` in {line}"));
-    let before = line[..at].trim_end().trim_end_matches('(');
-    before
-        .rsplit([' ', '('])
-        .next()
-        .and_then(|n| n.parse().ok())
-        .unwrap_or_else(|| panic!("a number before `{what}` in {line}"))
-}
-
 #[test]
 fn data_is_born_on_the_workers_and_loop_state_stays_there() {
     let script = root().join("tests/scripts/distributed/born_on_workers.daph");

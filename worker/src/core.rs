@@ -6,7 +6,8 @@
 //! is a [`CallError`] whose code the transport passes on.
 //!
 //! Tasks: a task's module runs only if it is what the `distributed` stage emits (see
-//! [`crate::allowlist`]), checked before its inputs are looked up.
+//! [`crate::allowlist`]), checked before its inputs are looked up; the files it reads must lie in
+//! the worker's data directory ([`crate::data_dir`]), checked before it runs.
 //!
 //! Limits: objects are accounted by their approximate size in memory; a store or a task whose
 //! objects would exceed the worker's memory limit fails with `ResourceExhausted` and keeps
@@ -14,6 +15,7 @@
 //! coordinator touches its sessions every few seconds) is freed.
 
 use crate::allowlist::{TASK_FUNCTION, check_task, output_bytes_at_least};
+use crate::data_dir::{DataDir, confine_reads};
 use bytes::Bytes;
 use daphne_distributed::proto::{self, Computed, ObjectMeta, Output, Task, task_input};
 use daphne_distributed::protocol::PROTOCOL_VERSION;
@@ -45,11 +47,18 @@ pub struct WorkerLimits {
     pub session_timeout: Duration,
     /// Wall-clock limit of one task; `None`: no limit.
     pub task_timeout: Option<Duration>,
+    /// The directory tasks may read files from; `None`: they read no files.
+    pub data_dir: Option<DataDir>,
 }
 
 impl Default for WorkerLimits {
     fn default() -> Self {
-        WorkerLimits { memory_bytes: None, session_timeout: DEFAULT_SESSION_TIMEOUT, task_timeout: None }
+        WorkerLimits {
+            memory_bytes: None,
+            session_timeout: DEFAULT_SESSION_TIMEOUT,
+            task_timeout: None,
+            data_dir: None,
+        }
     }
 }
 
@@ -215,6 +224,7 @@ impl WorkerCore {
                 None => return Err(CallError::new(Code::InvalidArgument, "a task input without a value")),
             }
         }
+        confine_reads(&module, &mut args, self.limits.data_dir.as_ref())?;
         {
             let objects = self.objects.lock().map_err(|_| poisoned())?;
             self.check_room(&objects, output_bytes_at_least(&module, &args), "the task's results (at least)")?;
