@@ -34,6 +34,7 @@ pub mod format;
 pub mod frame;
 pub mod kernels;
 pub mod matrix;
+pub mod memory;
 pub mod rng;
 pub mod vectorized;
 
