@@ -26,6 +26,10 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Instant;
 
+/// As `daphne` and `DistributedWorker`: large buffers mapped with huge pages and recycled.
+#[global_allocator]
+static ALLOCATOR: daphne_runtime::memory::RecyclingAllocator = daphne_runtime::memory::RecyclingAllocator;
+
 fn flag(args: &[String], name: &str, default: usize) -> Result<usize, String> {
     match args.iter().position(|a| a == name) {
         None => Ok(default),

@@ -36,8 +36,8 @@
 //! The client's HTTP/2 settings are the coordinator's (`transport::grpc::tune`: windows, frame
 //! size, no Nagle). `--window BYTES` overrides its receive windows (stream and connection); they bound
 //! Transfer only (the worker's windows bound Store); 0 keeps tonic's defaults (64 KiB), for
-//! comparison. Like `daphne`, the example keeps freed memory for reuse
-//! (`buffers::keep_freed_memory`).
+//! comparison. Like `daphne`, the example keeps freed memory for reuse (the runtime's
+//! `RecyclingAllocator` and `buffers::keep_freed_memory`).
 //!
 //! The worker is killed when the example ends, also on a panic or an error (a guard); with
 //! `--exit-with-stdin` it also stops if this process is killed outright.
@@ -56,6 +56,10 @@ use std::process::{Child, ChildStdin, Command, ExitCode, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tonic::transport::{Channel, Endpoint};
+
+/// As `daphne` and `DistributedWorker`: large buffers mapped with huge pages and recycled.
+#[global_allocator]
+static ALLOCATOR: daphne_runtime::memory::RecyclingAllocator = daphne_runtime::memory::RecyclingAllocator;
 
 const BANNER: &str = "Started Distributed Worker on `";
 /// The session id of this benchmark (any value; the worker keeps objects per session).

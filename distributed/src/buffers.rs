@@ -1,27 +1,26 @@
-//! Memory for objects in transit: large buffers that do not pay a page fault per 4 KiB.
+//! Memory for objects in transit: buffers that do not pay a page fault per 4 KiB.
 //!
 //! Why: on these machines touching freshly mapped memory the first time is far slower than
 //! copying into memory already mapped (design.md, section 6). Measured on the 2-core VM
-//! (2026-12, glibc 2.36): writing a fresh 256 MiB allocation takes about 0.2 s (1.3 GB/s, one
-//! fault per 4 KiB page), the same allocation with `MADV_HUGEPAGE` about 0.07 s (2 MiB pages),
-//! and memory that the allocator kept from an earlier allocation 0.015 s (17 GB/s). A transfer of
-//! a 256 MiB matrix at 2 GB/s has 0.13 s in all, so both matter:
+//! (2026-12, glibc 2.36, a C program): writing a fresh 256 MiB allocation takes about 0.2 s
+//! (1.3 GB/s, one fault per 4 KiB page), the same allocation with `MADV_HUGEPAGE` about 0.07 s
+//! (2 MiB pages), and memory that the allocator kept from an earlier allocation 0.015 s
+//! (17 GB/s). A transfer of a 256 MiB matrix at 2 GB/s has 0.13 s in all, so both matter:
 //!
-//! * [`advise_huge_pages`]: the decoder's final buffer of a matrix (`wire::Decoder`) is advised
-//!   for transparent huge pages before its first byte is written (the kernel's THP mode is
-//!   usually `madvise`, so without the advice it uses 4 KiB pages).
-//! * [`keep_freed_memory`], called once at the start of `daphne` and `DistributedWorker`: glibc
-//!   serves allocations of 128 KiB or more (raised as blocks are freed, up to 32 MiB) with a
-//!   fresh `mmap` and gives them back with `munmap` when freed, and it trims its heap whenever
-//!   the free top exceeds 128 KiB. Then every transfer's chunk buffers (gRPC's per-message
-//!   buffers, chunk-sized) and every received object fault in new pages. With the thresholds
-//!   raised, blocks below [`KEEP_BLOCKS_BELOW`] come from the heap and freed memory stays
-//!   there for the next transfer. That holds for glibc's main arena only: a thread served by
-//!   another arena gets every block larger than that arena's heaps (64 MiB) mapped afresh,
-//!   whatever the thresholds (seen with `strace` on the worker, whose tokio threads allocate the
-//!   objects they receive). So all threads share the main arena (`M_ARENA_MAX` 1; small blocks
-//!   still come from per-thread caches without its lock). A process that must shrink again
-//!   calls `malloc_trim` (the worker does once it has been idle, see its `memory` module).
+//! * Blocks of `daphne_runtime::memory::LARGE_BYTES` (8 MiB) or more: in `daphne` and
+//!   `DistributedWorker` (and the transfer examples) the runtime's `RecyclingAllocator` maps them
+//!   with huge pages and keeps freed ones for the next allocation, so the decoder's final buffer
+//!   of a large matrix (`wire::Decoder`) is usually one already faulted in. [`advise_huge_pages`]
+//!   gives that buffer the same advice in binaries without that allocator (a fresh buffer then
+//!   faults in 2 MiB at a time), following `DAPHNE_NO_HUGE_PAGES` as the allocator does.
+//! * Smaller blocks, such as every chunk's message buffers in gRPC (chunk-sized): glibc serves
+//!   allocations of 128 KiB or more with a fresh `mmap` and gives them back with `munmap` when
+//!   freed (its threshold rises as blocks are freed, up to 32 MiB), and it trims its heap whenever
+//!   the free top exceeds 128 KiB (twice the threshold once that moved). [`keep_freed_memory`],
+//!   called once at the start of `daphne` and `DistributedWorker`, raises both thresholds, so
+//!   those blocks come from the heap and freed memory stays there for the next chunk and the next
+//!   transfer. A process that must shrink again calls `malloc_trim` (the worker does once it has
+//!   been idle, see its `memory` module).
 
 /// Allocations below this many bytes come from glibc's heap (and are kept there when freed)
 /// once [`keep_freed_memory`] ran; larger ones are mapped and unmapped by the system as before.
@@ -38,7 +37,6 @@ pub fn keep_freed_memory() {
     {
         const M_TRIM_THRESHOLD: i32 = -1;
         const M_MMAP_THRESHOLD: i32 = -3;
-        const M_ARENA_MAX: i32 = -8;
         unsafe extern "C" {
             fn mallopt(param: i32, value: i32) -> i32;
         }
@@ -46,7 +44,6 @@ pub fn keep_freed_memory() {
         // SAFETY: mallopt only changes tuning values of the allocator; it is called before other
         // threads allocate (the caller's contract), and refuses values it does not accept.
         unsafe {
-            mallopt(M_ARENA_MAX, 1);
             mallopt(M_MMAP_THRESHOLD, keep);
             mallopt(M_TRIM_THRESHOLD, keep);
         }
@@ -55,9 +52,10 @@ pub fn keep_freed_memory() {
 
 /// Advises the whole huge pages within `len` bytes at `ptr` (an allocation not yet written) for
 /// transparent huge pages: a fresh buffer then faults in 2 MiB at a time. Advice only: where the
-/// kernel has no huge pages (or on other systems) nothing changes.
+/// kernel has no huge pages (or on other systems) nothing changes; with `DAPHNE_NO_HUGE_PAGES`
+/// set it gives none.
 pub fn advise_huge_pages(ptr: *mut u8, len: usize) {
-    if len < HUGE_PAGE {
+    if len < HUGE_PAGE || !daphne_runtime::memory::huge_pages_wanted() {
         return;
     }
     #[cfg(target_os = "linux")]

@@ -1,9 +1,10 @@
 //! Property tests of the wire decoder, which reads bytes from the network: no header and payload
 //! make it panic or allocate for sizes the bytes cannot hold, protocol messages of arbitrary bytes
-//! decode or fail cleanly, and every object it accepts encodes and decodes to the same object.
+//! decode or fail cleanly, every object it accepts encodes and decodes to the same object, and the
+//! streaming `Decoder` fed the same bytes in chunks of any size agrees with it.
 
 use daphne_distributed::proto::{ObjectMeta, StoreChunk, Task, TransferRequest, object_meta};
-use daphne_distributed::wire::{decode, encode};
+use daphne_distributed::wire::{Decoder, decode, encode};
 use daphne_runtime::data::Data;
 use proptest::prelude::*;
 use prost::Message;
@@ -44,6 +45,28 @@ proptest! {
             let (m2, bytes) = encode(&d).expect("a decoded object encodes");
             let back = decode(&m2, &bytes).expect("and decodes again");
             prop_assert!(same(&d, &back));
+        }
+    }
+
+    #[test]
+    fn the_streaming_decoder_agrees_on_arbitrary_objects(
+        mut m in meta(),
+        payload in prop::collection::vec(any::<u8>(), 0..256),
+        honest in any::<bool>(),
+        chunk in 1usize..20,
+    ) {
+        m.payload_bytes = if honest { payload.len() as u64 } else { m.payload_bytes.wrapping_add(payload.len() as u64 / 2) };
+        let whole = decode(&m, &payload);
+        let streamed = Decoder::new(m.clone()).map_err(|e| e.message).and_then(|mut d| {
+            for part in payload.chunks(chunk) {
+                d.push(part)?;
+            }
+            d.finish()
+        });
+        match (&whole, &streamed) {
+            (Ok(a), Ok(b)) => prop_assert!(same(a, b)),
+            (Err(_), Err(_)) => {}
+            _ => prop_assert!(false, "decode and the Decoder disagree on {m:?}: {:?} vs {:?}", whole.is_ok(), streamed.is_ok()),
         }
     }
 

@@ -114,8 +114,9 @@ fn map(len: usize) -> *mut u8 {
 }
 
 /// Whether large blocks are advised for huge pages: unless `DAPHNE_NO_HUGE_PAGES` is set (for a
-/// kernel whose huge-page compaction stalls more than small pages cost). Read once.
-fn huge_pages_wanted() -> bool {
+/// kernel whose huge-page compaction stalls more than small pages cost). Read once. Public so
+/// that other advice (the wire decoder's buffers, `daphne_distributed::buffers`) follows it too.
+pub fn huge_pages_wanted() -> bool {
     static WANTED: AtomicUsize = AtomicUsize::new(2);
     match WANTED.load(Ordering::Relaxed) {
         2 => {

@@ -43,6 +43,7 @@ fn usage_error(message: &str) -> ExitCode {
 
 /// Runs the worker with the program's arguments (without the program name).
 pub fn main(args: Vec<String>) -> ExitCode {
+    memory::limit_allocator_arenas();
     daphne_distributed::buffers::keep_freed_memory();
     let cli = match Cli::try_parse_from(std::iter::once("DistributedWorker".to_string()).chain(args)) {
         Ok(c) => c,

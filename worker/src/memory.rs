@@ -1,10 +1,26 @@
-//! How the worker process keeps its footprint near its idle level: freed memory is handed back
-//! to the system (glibc keeps it otherwise, and `daphne_distributed::buffers::keep_freed_memory`
-//! asks it to, with one allocator arena for all threads) once the worker has had no data call
-//! for [`IDLE_BEFORE_RELEASE`]. Not sooner: memory given back must be faulted in afresh by the
-//! next transfer, which is slower than the transfer itself (see `buffers`).
+//! How the worker process keeps its footprint near its idle level: few allocator arenas, and
+//! freed memory handed back to the system (glibc and the recycling allocator keep it otherwise,
+//! and `daphne_distributed::buffers::keep_freed_memory` asks glibc to) once the worker has had no
+//! data call for [`IDLE_BEFORE_RELEASE`]. Not sooner: memory given back must be faulted in afresh
+//! by the next transfer, which is slower than the transfer itself (see `buffers`).
 
 use std::time::Duration;
+
+/// Few allocator arenas: memory freed by one thread is reused by the others instead of staying
+/// in per-thread arenas, so the worker's footprint does not drift with the threads that ran.
+pub fn limit_allocator_arenas() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        const M_ARENA_MAX: i32 = -8;
+        unsafe extern "C" {
+            fn mallopt(param: i32, value: i32) -> i32;
+        }
+        // SAFETY: called before any other thread exists; mallopt only changes a tuning value.
+        unsafe {
+            mallopt(M_ARENA_MAX, 2);
+        }
+    }
+}
 
 /// How long a worker has had no store, task or transfer before it gives freed memory back.
 pub const IDLE_BEFORE_RELEASE: Duration = Duration::from_secs(1);
