@@ -33,6 +33,9 @@ pub struct ExecOptions {
     /// When the run must stop: past it, the next op or batch fails with
     /// [`ExecError::TimedOut`] (a worker's `--task-timeout`); `None`: no limit.
     pub deadline: Option<std::time::Instant>,
+    /// The host program's data for `receiveFromNumpy` and its sink for `saveDaphneLibResult`
+    /// (the Python API); without one, both ops fail.
+    pub host: Option<std::sync::Arc<crate::host::HostExchange>>,
 }
 
 /// Where `print` writes.
@@ -51,6 +54,7 @@ pub struct Executor<'a, 'o> {
     deadline: Option<std::time::Instant>,
     pub(crate) engine: Option<std::sync::Arc<crate::vectorized::Engine>>,
     pub(crate) dist: distributed::DistState,
+    pub(crate) host: Option<std::sync::Arc<crate::host::HostExchange>>,
 }
 
 /// The values of one call: local data, and matrices whose rows stay on distributed workers.
@@ -96,7 +100,17 @@ impl<'a, 'o> Executor<'a, 'o> {
         let funcs = m.funcs().into_iter().filter_map(|f| m.func_name(f).map(|n| (n.to_string(), f))).collect();
         let max_depth = if opts.max_call_depth == 0 { 2000 } else { opts.max_call_depth };
         let dist = distributed::DistState::new(m, opts.distributor.clone());
-        Executor { m, io, funcs, depth: 0, max_depth, engine: opts.engine.clone(), dist, deadline: opts.deadline }
+        Executor {
+            m,
+            io,
+            funcs,
+            depth: 0,
+            max_depth,
+            engine: opts.engine.clone(),
+            dist,
+            deadline: opts.deadline,
+            host: opts.host.clone(),
+        }
     }
 
     /// Runs `@main`.
