@@ -118,7 +118,8 @@ class UserFunction:
         base = re.sub(r"[^A-Za-z0-9_]", "_", getattr(callback, "__name__", "function"))
         if not base or base[0].isdigit() or base == "_lambda_":
             base = "function"
-        self.dsl_name = f"{base}_{len(ctx._functions)}"
+        self.index = len(ctx._functions)
+        self.dsl_name = f"{base}_{self.index}"
         try:
             hints = typing.get_type_hints(callback)
         except Exception:

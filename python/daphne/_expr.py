@@ -13,7 +13,7 @@ import math
 import os
 import sys
 
-__all__ = ["Expr", "Raw", "Scope", "literal", "current_scope"]
+__all__ = ["Expr", "Raw", "Slice", "Scope", "literal", "current_scope"]
 
 _ids = itertools.count()
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
@@ -29,6 +29,16 @@ class Raw:
 
     def __repr__(self):
         return f"Raw({self.text!r})"
+
+
+class Slice:
+    """A row or column range ``start:stop`` of an index (either end may be missing)."""
+
+    __slots__ = ("start", "stop")
+
+    def __init__(self, start, stop):
+        self.start = start
+        self.stop = stop
 
 
 def quote(s):

@@ -12,7 +12,7 @@ error at a line of the script names the Python code that created it.
 
 import itertools
 
-from daphne._expr import Expr, literal
+from daphne._expr import Expr, Slice, literal
 from daphne.errors import DaphneError
 
 SCRIPT_NAME = "<daphnelib script>"
@@ -74,9 +74,9 @@ class Builder:
             if n is None:
                 raise TypeError(f"the result of `{x.op}` (which returns nothing) is used as a value")
             return n
-        if isinstance(x, tuple) and x and x[0] == "slice":
-            lo = "" if x[1] is None else self.ref(x[1])
-            hi = "" if x[2] is None else self.ref(x[2])
+        if isinstance(x, Slice):
+            lo = "" if x.start is None else self.ref(x.start)
+            hi = "" if x.stop is None else self.ref(x.stop)
             return f"{lo}:{hi}"
         if x is None:
             return ""
@@ -258,11 +258,15 @@ def generate(expr, save=True):
     n = root.name(expr)
     if save and expr.kind in ("matrix", "frame", "scalar"):
         root.emit(f"saveDaphneLibResult({n});", expr.site)
-    defs = []
+    bodies = {}
     done = 0
     while done < len(script.functions):  # bodies may call further functions
-        defs.extend(_function_lines(script, script.functions[done]))
+        fn = script.functions[done]
+        bodies[fn] = _function_lines(script, fn)
         done += 1
+    # A function can only call functions defined before it (it called them when it was
+    # defined), so definition order puts every callee first.
+    defs = [line for fn in sorted(bodies, key=lambda f: f.index) for line in bodies[fn]]
     lines = defs + root.lines
     text = "".join(t + "\n" for t, _ in lines)
     return text, script.inputs, [s for _, s in lines]

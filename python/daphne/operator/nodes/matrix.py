@@ -1,6 +1,6 @@
 """``Matrix``: a lazily evaluated DAPHNE matrix with DaphneLib's operators and methods."""
 
-from daphne._expr import Expr, Raw, quote
+from daphne._expr import Expr, Raw, Slice, quote
 from daphne.operator.operation_node import _HANDLES, OperationNode, operand
 
 __all__ = ["Matrix"]
@@ -12,7 +12,7 @@ def _index_spec(k):
     if isinstance(k, slice):
         if k.step is not None:
             raise TypeError("DAPHNE slices have no step")
-        return ("slice", operand(k.start), operand(k.stop))
+        return Slice(operand(k.start), operand(k.stop))
     if isinstance(k, (int, OperationNode)) and not isinstance(k, bool):
         return operand(k)
     raise TypeError("matrix indices must be integers, slices, Scalars or Matrices of positions")
