@@ -56,8 +56,8 @@ fn options(opts: &Bound<'_, PyDict>) -> PyResult<script::RunOptions> {
             "select_matrix_repr" => o.select_matrix_repr = v.extract()?,
             "no_codegen" => o.no_codegen = v.extract()?,
             "explain" => o.explain = v.extract()?,
-            "args" => o.args = v.extract()?,
             "dist_min_bytes" => o.dist_min_bytes = v.extract()?,
+            "dist_stats" => o.dist_stats = v.extract()?,
             other => return Err(PyTypeError::new_err(format!("unknown option `{other}`"))),
         }
     }

@@ -14,7 +14,6 @@ use daphne_runtime::exec::{ExecError, ExecOptions, Executor, Output};
 use daphne_runtime::fold::RuntimeFolder;
 use daphne_runtime::host::HostExchange;
 use daphne_runtime::vectorized::{DEFAULT_BATCH_BYTES, DEFAULT_CODEGEN_THRESHOLD, Engine, EngineOptions};
-use std::collections::BTreeMap;
 use std::io::Write;
 use std::sync::Arc;
 
@@ -33,10 +32,10 @@ pub struct RunOptions {
     pub no_codegen: bool,
     /// `--explain` stage keys; the IR goes to the error stream.
     pub explain: Vec<String>,
-    /// Script arguments (`name=value`, values as DaphneDSL literals).
-    pub args: BTreeMap<String, String>,
     /// `--dist-min-bytes` (None: the default, or `DAPHNE_DIST_MIN_BYTES`).
     pub dist_min_bytes: Option<u64>,
+    /// `--dist-stats`: what the coordinator did, printed to the error stream after the run.
+    pub dist_stats: bool,
 }
 
 /// Why a run failed, with the script location where there is one.
@@ -92,7 +91,7 @@ pub fn run(
     }
     let mut sources = SourceMap::new();
     let file = sources.add(name, text);
-    let lower = LowerOptions { args: opts.args.clone(), ..LowerOptions::default() };
+    let lower = LowerOptions::default();
     let fe = daphne_frontend::compile(&mut sources, file, &lower);
     let mut first_error = None;
     let mut rendered = String::new();
@@ -150,6 +149,7 @@ pub fn run(
     } else {
         None
     };
+    let mut coordinator = None;
     let distributor = if opts.distributed && has_distributed_pipelines(&module) {
         let c = connect_workers().map_err(|m| RunError {
             phase: "execution",
@@ -159,7 +159,9 @@ pub fn run(
             line: None,
             column: None,
         })?;
-        Some(Arc::new(c) as Arc<dyn daphne_runtime::distributor::Distributor>)
+        let c = Arc::new(c);
+        coordinator = Some(Arc::clone(&c));
+        Some(c as Arc<dyn daphne_runtime::distributor::Distributor>)
     } else {
         None
     };
@@ -173,6 +175,9 @@ pub fn run(
         exec.flush();
         r
     };
+    if let Some(c) = coordinator.filter(|_| opts.dist_stats) {
+        let _ = writeln!(err, "daphne: distributed on {} workers: {}", c.worker_count(), c.stats());
+    }
     match result {
         Ok(()) => Ok(host.take_results()),
         Err(e) => {
@@ -181,7 +186,8 @@ pub fn run(
                 ExecError::Stop { .. } => ("E0302", "the script called stop"),
                 ExecError::TimedOut { .. } => ("E0303", "time limit exceeded"),
             };
-            let d = with_loc(Diagnostic::error(code, format!("{what}: {}", e.message())), e.loc(), &sources, &module.files);
+            let d =
+                with_loc(Diagnostic::error(code, format!("{what}: {}", e.message())), e.loc(), &sources, &module.files);
             let r = sources.render(&d);
             Err(RunError::from_diag("execution", &d, &sources, r))
         }

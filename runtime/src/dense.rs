@@ -11,7 +11,11 @@ use std::sync::Arc;
 pub enum Storage<T> {
     Owned(Vec<T>),
     /// `len` cells at `ptr`, valid and unchanged for as long as `owner` lives.
-    Foreign { ptr: *const T, len: usize, owner: Arc<dyn std::any::Any + Send + Sync> },
+    Foreign {
+        ptr: *const T,
+        len: usize,
+        owner: Arc<dyn std::any::Any + Send + Sync>,
+    },
 }
 
 // SAFETY: a `Foreign` storage is only ever read (no method hands out mutable access to it), and

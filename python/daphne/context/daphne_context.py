@@ -15,8 +15,8 @@ from daphne.operator.operation_node import OperationNode, operand, wrap
 
 __all__ = ["DaphneContext", "Matrix", "Frame", "Scalar"]
 
-_OPTION_NAMES = ("vec", "distributed", "num_threads", "select_matrix_repr", "no_codegen", "explain", "args",
-                 "dist_min_bytes")
+_OPTION_NAMES = ("vec", "distributed", "num_threads", "select_matrix_repr", "no_codegen", "explain",
+                 "dist_min_bytes", "dist_stats")
 
 
 class DaphneContext:
@@ -26,8 +26,8 @@ class DaphneContext:
     override them): ``vec`` (vectorized pipelines on all cores, ``daphne --vec``),
     ``distributed`` (pipelines on the workers of ``DISTRIBUTED_WORKERS``, ``--distributed``),
     ``num_threads``, ``select_matrix_repr``, ``no_codegen``, ``explain`` (a list of stage keys;
-    the IR goes to stderr), ``args`` (script arguments, name to DaphneDSL literal) and
-    ``dist_min_bytes``. ``DAPHNELIB_VEC=1`` and ``DAPHNELIB_DISTRIBUTED=1`` in the environment
+    the IR goes to stderr), ``dist_min_bytes`` and ``dist_stats`` (what the coordinator did, on
+    stderr). ``DAPHNELIB_VEC=1`` and ``DAPHNELIB_DISTRIBUTED=1`` in the environment
     turn on ``vec`` and ``distributed`` for contexts that do not say.
     """
 
@@ -49,8 +49,6 @@ class DaphneContext:
         out = {k: v for k, v in options.items() if v is not None}
         if "explain" in out and isinstance(out["explain"], str):
             out["explain"] = [out["explain"]]
-        if "args" in out:
-            out["args"] = {str(k): v if isinstance(v, str) else str(v) for k, v in out["args"].items()}
         return out
 
     def _options(self, overrides):
@@ -103,8 +101,10 @@ class DaphneContext:
                 col = col.cat.codes
             if col.dtype.kind in "biuf":
                 values = col.to_numpy(copy=False)
-            else:
+            elif col.dtype.kind in "OUS" or isinstance(col.dtype, pd.StringDtype):
                 values = col.to_numpy(dtype=object)
+            else:
+                raise TypeError(f'Unsupported dtype `{col.dtype}` in column "{label}"')
             if values.dtype == np.bool_:
                 values = values.astype(np.uint8)
             columns.append(wrap(self, _convert.input_expr(values.reshape(-1, 1))))

@@ -51,7 +51,8 @@ class OperationNode:
         array for a matrix, a pandas DataFrame for a frame, a NumPy scalar for a scalar, None for
         a statement. ``type``, ``verbose`` are accepted for DaphneLib compatibility (data always
         moves through memory); the keyword options (``vec``, ``distributed``, ``num_threads``,
-        ``select_matrix_repr``, ``no_codegen``, ``explain``, ``args``) override the context's."""
+        ``select_matrix_repr``, ``no_codegen``, ``explain``, ``dist_min_bytes``, ``dist_stats``)
+        override the context's."""
         if type not in ("shared memory", "files"):
             raise ValueError(f"unknown way to transfer the data: '{type}'")
         opts = self.daphne_context._options(options)

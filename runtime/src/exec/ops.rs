@@ -46,7 +46,10 @@ impl Executor<'_, '_> {
             OpKind::SaveDaphneLibResult => {
                 let args = self.operands(op, env)?;
                 let host = self.host.as_ref().ok_or_else(|| {
-                    self.err(op, "`saveDaphneLibResult` hands a value to a host program (DaphneLib), but this run has none")
+                    self.err(
+                        op,
+                        "`saveDaphneLibResult` hands a value to a host program (DaphneLib), but this run has none",
+                    )
                 })?;
                 host.save(args[0].clone());
                 return Ok(vec![]);
