@@ -107,9 +107,16 @@ fn run<'py>(
     Ok(out)
 }
 
+/// `"release"` or `"debug"`: how this extension was compiled (benchmarks refuse debug builds).
+#[pyfunction]
+fn build_profile() -> &'static str {
+    if cfg!(debug_assertions) { "debug" } else { "release" }
+}
+
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(run, m)?)?;
+    m.add_function(wrap_pyfunction!(build_profile, m)?)?;
     m.add_class::<arrays::Cells>()?;
     m.add("ScriptError", m.py().get_type::<ScriptError>())?;
     Ok(())

@@ -189,7 +189,13 @@ pub fn run(
             let d =
                 with_loc(Diagnostic::error(code, format!("{what}: {}", e.message())), e.loc(), &sources, &module.files);
             let r = sources.render(&d);
-            Err(RunError::from_diag("execution", &d, &sources, r))
+            let mut e2 = RunError::from_diag("execution", &d, &sources, r);
+            if what != "execution error" {
+                e2.message = format!("{what}: {}", e.message());
+            } else {
+                e2.message = e.message().to_string();
+            }
+            Err(e2)
         }
     }
 }
