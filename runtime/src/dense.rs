@@ -255,4 +255,37 @@ mod tests {
         let w = m.with_block(0, 2, &DenseMatrix::filled(1, 2, 9));
         assert_eq!(w.row(0), &[0, 1, 9, 9]);
     }
+
+    #[test]
+    fn foreign_storage_is_viewed_and_released_with_the_last_view() {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        struct Owner(Vec<i32>, Arc<AtomicBool>);
+        impl Drop for Owner {
+            fn drop(&mut self) {
+                self.1.store(true, Ordering::SeqCst);
+            }
+        }
+        let dropped = Arc::new(AtomicBool::new(false));
+        // A 3 x 2 window with row stride 4 over 12 cells.
+        let owner = Arc::new(Owner((0..12).collect(), Arc::clone(&dropped)));
+        let ptr = owner.0.as_ptr();
+        // SAFETY: `ptr` points to 12 initialized `i32`s owned by `owner`, which the matrix keeps
+        // alive and nobody writes; (3 - 1) * 4 + 2 = 10 cells are read.
+        let m = unsafe { DenseMatrix::from_foreign(ptr, 3, 2, 4, owner) };
+        assert!(m.is_foreign() && m.stride() == 4 && !m.is_contiguous());
+        assert_eq!(m.to_vec(), vec![0, 1, 4, 5, 8, 9]);
+        let v = m.slice_rows(1, 3);
+        assert_eq!(v.row(1), &[8, 9]);
+        drop(m);
+        assert!(!dropped.load(Ordering::SeqCst), "a view still reads the memory");
+        assert_eq!(v.clone().into_vec(), vec![4, 5, 8, 9]);
+        drop(v);
+        assert!(dropped.load(Ordering::SeqCst));
+        // Empty foreign matrices read nothing.
+        let flag = Arc::new(AtomicBool::new(false));
+        // SAFETY: no cell is read for a 0 x 5 matrix.
+        let e = unsafe { DenseMatrix::<f64>::from_foreign(std::ptr::null(), 0, 5, 5, Arc::new(Owner(vec![], flag))) };
+        assert_eq!(e.to_vec(), Vec::<f64>::new());
+        assert!(DenseMatrix::from_vec(1, 1, vec![1.0]).is_unique());
+    }
 }

@@ -39,3 +39,23 @@ impl HostExchange {
         std::mem::take(&mut *self.results.lock().unwrap_or_else(|p| p.into_inner()))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::elem::Scalar;
+
+    #[test]
+    fn inputs_by_handle_results_in_order() {
+        let mut h = HostExchange::new();
+        h.bind(7, Data::Scalar(Scalar::F64(1.5)));
+        assert!(matches!(h.input(7), Some(Data::Scalar(Scalar::F64(x))) if *x == 1.5));
+        assert!(h.input(0).is_none());
+        h.save(Data::Scalar(Scalar::SI64(1)));
+        h.save(Data::Scalar(Scalar::SI64(2)));
+        let r = h.take_results();
+        assert_eq!(r.len(), 2);
+        assert!(matches!(r[1], Data::Scalar(Scalar::SI64(2))));
+        assert!(h.take_results().is_empty());
+    }
+}

@@ -495,7 +495,14 @@ impl Lowerer<'_> {
                     _ => return Err(self.error("E0211", s(3), "invalid value type code")),
                 };
                 let addr = self.cast_if(Type::Scalar(ValueType::UI64), v(0), s(0));
-                Ok(self.typed(OpKind::ReceiveFromNumpy, vec![addr, v(1), v(2)], vec![Type::matrix_of(Some(vt))], span))
+                // Constant sizes (what DaphneLib writes) make the shape known at compile time.
+                let size = |this: &Self, i: usize| {
+                    this.const_of(args[i].0).and_then(|c| c.as_i128()).and_then(|n| u64::try_from(n).ok())
+                };
+                let mut t = daphne_ir::MatrixType::of(Some(vt));
+                t.rows = size(self, 1);
+                t.cols = size(self, 2);
+                Ok(self.typed(OpKind::ReceiveFromNumpy, vec![addr, v(1), v(2)], vec![Type::Matrix(t)], span))
             }
             "saveDaphneLibResult" => {
                 self.exact(name, args, 1, span)?;

@@ -1,3 +1,4 @@
+import numpy as np
 from daphne.context.daphne_context import DaphneContext
 
 dc = DaphneContext()
@@ -8,7 +9,7 @@ x.bin(3).print().compute()
 x.bin(2, 0.0, 10.0).print().compute()
 s = dc.seq(1.0, 9.0, 1.0).reshape(3, 3)
 s.diagVector().print().compute()
-A = dc.from_numpy(__import__("numpy").array([[4.0, 1.0], [1.0, 3.0]]))
+A = dc.from_numpy(np.array([[4.0, 1.0], [1.0, 3.0]]))
 b = dc.fill(1.0, 2, 1)
 A.solve(b).print().compute()
 s.asType(vtype="si64").print().compute()

@@ -1,3 +1,4 @@
+import numpy as np
 from daphne.context.daphne_context import DaphneContext
 
 dc = DaphneContext()
@@ -12,6 +13,6 @@ s.lowerTri(True, True).print().compute()
 s.upperTri(False, True).print().compute()
 s.lowerTri(False, False).print().compute()
 m.replace(3, 30).print().compute()
-u = dc.from_numpy(__import__("numpy").array([[3.0, 1.0], [1.0, 2.0], [2.0, 0.0], [1.0, 1.0]]))
+u = dc.from_numpy(np.array([[3.0, 1.0], [1.0, 2.0], [2.0, 0.0], [1.0, 1.0]]))
 u.order([0, 1], [True, False], False).print().compute()
 u.order([1], [True], True).print().compute()
