@@ -98,6 +98,8 @@ pub fn str_matrix(rows: usize, cols: usize, cells: Vec<String>) -> PyResult<Dens
 }
 
 /// The cells of a result matrix, which NumPy views in place through `__array_interface__`.
+/// NumPy may write to them only when this object holds the buffer's only reference
+/// (`writable`): after the run nothing else reads it, and this object never reads the cells.
 #[pyclass(module = "daphne._native", frozen)]
 pub struct Cells {
     m: Dense,
