@@ -11,6 +11,7 @@ error at a line of the script names the Python code that created it.
 """
 
 import itertools
+import sys
 
 from daphne._expr import Expr, Slice, literal
 from daphne.errors import DaphneError
@@ -255,7 +256,14 @@ def generate(expr, save=True):
     ``(text, inputs, sites)`` where ``sites[i]`` is the call site of line ``i + 1``."""
     script = Script()
     root = Builder(script)
-    n = root.name(expr)
+    # Writing an expression writes its operands first, recursively: a long chain built in a
+    # Python loop (`for i in ...: X = X + 1`) nests as deep as it is long.
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(limit, 200000))
+    try:
+        n = root.name(expr)
+    finally:
+        sys.setrecursionlimit(limit)
     if save and expr.kind in ("matrix", "frame", "scalar"):
         root.emit(f"saveDaphneLibResult({n});", expr.site)
     bodies = {}

@@ -106,3 +106,12 @@ def test_unknown_options(dc):
         DaphneContext(vectorized=True)
     with pytest.raises(DaphneError, match="explain"):
         dc.fill(1.0, 1, 1).compute(explain=["no_such_stage"])
+
+
+def test_a_long_chain_built_in_a_loop(dc):
+    limit = sys.getrecursionlimit()
+    x = dc.fill(1.0, 2, 2)
+    for _ in range(3000):  # deeper than Python's default recursion limit
+        x = x + 1
+    assert x.sum().compute() == 4 * 3001.0
+    assert sys.getrecursionlimit() == limit  # restored
