@@ -17,6 +17,11 @@ that the result values agree: with the analytic expected value of the workload a
 within a relative tolerance per workload (random streams differ between systems, so the check is
 statistical). A failed check or a failed run is printed loudly and the run continues.
 
+Before the workloads it measures the machine's limits (unless --no-bounds): the read bandwidth on one
+core and on all (examples/read_bandwidth.rs, built with cargo) and NumPy's dgemm rate; each workload
+then gets a bound, the least time those limits allow (its formula is printed under the table), and
+the ratios daphne / bound.
+
 Only the standard library is used here; the NumPy workloads need numpy in the Python that runs them
 (--python, default: this interpreter). If it is missing: `python3 -m pip install numpy`, or pass
 --install to let this script run `python3 -m pip install --quiet numpy` itself.
@@ -57,6 +62,9 @@ class Workload:
     tol: float  # relative tolerance of the check
     expected_doc: str
     min_n: int = 100
+    # The time this machine needs at least: (n, m, read bytes/s on all cores, dgemm flop/s) -> s.
+    bound: Callable[[int, int, float, float], float] | None = None
+    bound_doc: str = ""
 
     def sizes(self, scale: float) -> tuple[int | None, int | None]:
         if self.n is None:
@@ -71,17 +79,27 @@ WORKLOADS = [
     Workload("W0", "w0_startup", "trivial script: process start-up + compile overhead (wall time)",
              None, None, lambda n, m: 50.0, 0.2, "~50 (sum of 100 U(0,1))"),
     Workload("W1", "w1_ewise", "sum((X*2+1)^2/(X+3)): fused elementwise chain + full aggregation",
-             20000, 5000, lambda n, m: W1_MEAN * n * m, 1e-2, "1.19205*n*m"),
+             20000, 5000, lambda n, m: W1_MEAN * n * m, 1e-2, "1.19205*n*m",
+             bound=lambda n, m, r, f: 8 * n * m / r, bound_doc="one read of X"),
     Workload("W2", "w2_colstats", "column means, sums of squares, standardization, sum(Z^2)",
-             1000000, 100, lambda n, m: float(m * (n - 1)), 1e-6, "m*(n-1) (exact)"),
+             1000000, 100, lambda n, m: float(m * (n - 1)), 1e-6, "m*(n-1) (exact)",
+             bound=lambda n, m, r, f: 2 * 8 * n * m / r, bound_doc="two reads of X (statistics, then Z)"),
     Workload("W3", "w3_gram", "Gram matrix t(X) @ X, sum(G)",
-             1000000, 200, lambda n, m: n * (m / 12.0 + m * m / 4.0), 1e-2, "n*(m/12 + m^2/4)"),
+             1000000, 200, lambda n, m: n * (m / 12.0 + m * m / 4.0), 1e-2, "n*(m/12 + m^2/4)",
+             bound=lambda n, m, r, f: max(n * m * (m + 1) / f, 8 * n * m / r),
+             bound_doc="syrk's n*m*(m+1) flops at the dgemm rate"),
     Workload("W4", "w4_linreg_ds", "linear regression, direct solve solve(t(X)@X + 0.001*I, t(X)@y)",
-             2000000, 100, lambda n, m: 3.0 * m / (1.0 + 3.0 * m), 1e-2, "3m/(1+3m), sum of the population beta"),
+             2000000, 100, lambda n, m: 3.0 * m / (1.0 + 3.0 * m), 1e-2, "3m/(1+3m), sum of the population beta",
+             bound=lambda n, m, r, f: n * m * (m + 1) / f + 8 * n * m / r,
+             bound_doc="syrk at the dgemm rate plus one read of X for t(X)@y"),
     Workload("W5", "w5_kmeans", "k-means (Lloyd), k=10, 20 iterations",
-             1000000, 20, lambda n, m: 1.44 * n, 1e-2, "~1.44*n (measured, m=20)"),
+             1000000, 20, lambda n, m: 1.44 * n, 1e-2, "~1.44*n (measured, m=20)",
+             bound=lambda n, m, r, f: 20 * (2 * 8 * n * m + 2 * 8 * n * 10) / r,
+             bound_doc="per iteration two reads of X (X@t(C), t(P)@X) and the n x k distances written and read once"),
     Workload("W6", "w6_lincg", "linear regression by conjugate gradient, 20 iterations",
-             1000000, 100, lambda n, m: 3.0 * m / (1.0 + 3.0 * m), 1e-2, "3m/(1+3m), as W4"),
+             1000000, 100, lambda n, m: 3.0 * m / (1.0 + 3.0 * m), 1e-2, "3m/(1+3m), as W4",
+             bound=lambda n, m, r, f: 21 * 8 * n * m / r,
+             bound_doc="one read of X per iteration (t(X)@(X@p) fused) and one for t(X)@y"),
 ]
 WORKLOAD_BY_ID = {w.id: w for w in WORKLOADS}
 
@@ -313,6 +331,40 @@ def rel(a: float, b: float) -> float:
     return 0.0 if d == 0 else abs(a - b) / d
 
 
+DGEMM_SCRIPT = """
+import json, statistics, time, numpy as np
+n = 3000
+a = np.random.default_rng(1).random((n, n)); b = np.random.default_rng(2).random((n, n))
+a @ b
+ts = []
+for _ in range(5):
+    t = time.perf_counter(); a @ b; ts.append(time.perf_counter() - t)
+print(json.dumps({"dgemm_gflops": 2 * n ** 3 / statistics.median(ts) / 1e9}))
+"""
+
+
+def measure_bounds(python: str) -> dict | None:
+    """The machine's limits, measured now: read bandwidth on one and all cores (our read_bandwidth
+    example) and the dgemm rate (NumPy's BLAS, default threads). None (with a note) if either fails."""
+    built = subprocess.run(["cargo", "build", "--release", "--quiet", "--example", "read_bandwidth"],
+                           cwd=REPO_ROOT, capture_output=True, text=True)
+    exe = REPO_ROOT / "target" / "release" / "examples" / "read_bandwidth"
+    if built.returncode != 0 or not exe.exists():
+        log("NOTE: cannot build the read_bandwidth example: " + built.stderr.strip()[-300:])
+        return None
+    r = subprocess.run([str(exe), "1024", "7"], capture_output=True, text=True)
+    env = {k: v for k, v in os.environ.items() if k not in THREAD_VARS}
+    g = subprocess.run([python, "-c", DGEMM_SCRIPT], capture_output=True, text=True, env=env)
+    try:
+        read = json.loads(r.stdout.strip().splitlines()[-1])
+        gemm = json.loads(g.stdout.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        log("NOTE: measuring the machine's bounds failed: " + (r.stderr + g.stderr).strip()[-300:])
+        return None
+    return {"read_gbps_one_thread": read["read_gbps_one_thread"], "read_gbps_all_threads": read["read_gbps_all_threads"],
+            "dgemm_gflops": gemm["dgemm_gflops"]}
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(
         prog="bench/run.py",
@@ -339,6 +391,8 @@ def main() -> int:
     ap.add_argument("--timeout", type=float, default=600.0, help="seconds per run before it is killed (default 600); "
                     "a workload/system that times out or fails is not repeated")
     ap.add_argument("--json", metavar="OUT.json", help="save machine info, every run and the summary as JSON")
+    ap.add_argument("--no-bounds", action="store_true",
+                    help="skip measuring the machine's bounds (read bandwidth, dgemm rate) and the bound column")
     ap.add_argument("--install", action="store_true",
                     help="if numpy is missing in --python, install it with `python -m pip install --quiet numpy`")
     args = ap.parse_args()
@@ -384,6 +438,14 @@ def main() -> int:
     info = machine_info(daphne, args.python, numpy_needed)
     log(f"machine: {info['nproc']} CPUs ({info['cpu_model']}), {info['mem_total_gb']} GB, load {info['loadavg_start']}")
     log(f"systems: {', '.join(s.label for s in systems)}; reps {args.reps}; scale {args.scale}; timeout {args.timeout:g} s")
+
+    bounds = None if args.no_bounds or not numpy_needed else measure_bounds(args.python)
+    if bounds:
+        log(f"bounds: read {bounds['read_gbps_one_thread']:.1f} GB/s on one core, "
+            f"{bounds['read_gbps_all_threads']:.1f} GB/s on all; dgemm {bounds['dgemm_gflops']:.0f} GFLOP/s")
+    elif not args.no_bounds:
+        notes.append("the machine's bounds were not measured (needs numpy and the read_bandwidth example)")
+    info["bounds"] = bounds
 
     runs: list[Run] = []
     failures: list[str] = []
@@ -441,6 +503,10 @@ def main() -> int:
                 "value": statistics.median(r.value for r in ok),
                 "maxrss_mb": max(r.maxrss_mb for r in ok),
             }
+        if bounds and wl.bound and n is not None and m is not None:
+            s_wl["bound"] = wl.bound(n, m, bounds["read_gbps_all_threads"] * 1e9, bounds["dgemm_gflops"] * 1e9)
+        else:
+            s_wl["bound"] = None
         expected = wl.expected(n or 0, m or 0)
         vals = {k: v["value"] for k, v in s_wl["systems"].items() if v}
         problems = []
@@ -485,10 +551,14 @@ def main() -> int:
     P()
     P("## Compute time (median seconds; W0: whole-process wall time) and ratios numpy / daphne (> 1: daphne faster)\n")
     ratio_cols = [(np_, d) for np_ in numpys for d in daphnes]
+    show_bound = bool(bounds)
+    bound_cols = [f"{labels[d.key]} / bound" for d in daphnes] if show_bound else []
     head = ["workload", "size"] + [labels[s.key] for s in systems] + \
-           [f"{labels[a.key]} / {labels[b.key]}" for a, b in ratio_cols] + ["check"]
+           [f"{labels[a.key]} / {labels[b.key]}" for a, b in ratio_cols] + \
+           (["bound"] + bound_cols if show_bound else []) + ["check"]
     P("| " + " | ".join(head) + " |")
-    P("|" + "|".join(["---", "---"] + ["---:"] * (len(systems) + len(ratio_cols)) + [":---:"]) + "|")
+    P("|" + "|".join(["---", "---"] + ["---:"] * (len(systems) + len(ratio_cols) + len(bound_cols) + int(show_bound))
+                     + [":---:"]) + "|")
     logs: dict[tuple[str, str], list[float]] = {}
     for wl in workloads:
         s_wl = summary[wl.id]
@@ -498,6 +568,10 @@ def main() -> int:
             row.append(fmt_ratio(t[a.key], t[b.key]))
             if wl.id != "W0" and t[a.key] and t[b.key]:
                 logs.setdefault((a.key, b.key), []).append(math.log(t[a.key] / t[b.key]))
+        if show_bound:
+            b = s_wl["bound"]
+            row.append(fmt_t(b) if b else "—")
+            row += [f"{t[d.key] / b:.1f}x" if b and t[d.key] else "—" for d in daphnes]
         missing = [labels[s.key] for s in systems if not s_wl["systems"][s.key]]
         if not s_wl["check"]["values"]:
             status = "**no run succeeded**"
@@ -515,8 +589,15 @@ def main() -> int:
         for a, b in ratio_cols:
             v = logs.get((a.key, b.key))
             row.append(f"{math.exp(sum(v) / len(v)):.2f}x" if v and len(v) == len(timed) else "—")
+        if show_bound:
+            row += [""] * (1 + len(bound_cols))
         row.append("")
         P("| " + " | ".join(row) + " |")
+    if show_bound:
+        P(f"\nbound: the least time this machine needs, from its limits measured in this run "
+          f"(read {bounds['read_gbps_one_thread']:.1f} GB/s on one core, {bounds['read_gbps_all_threads']:.1f} GB/s on all, "
+          f"dgemm {bounds['dgemm_gflops']:.0f} GFLOP/s with NumPy's BLAS): "
+          + "; ".join(f"{wl.id} {wl.bound_doc}" for wl in workloads if wl.bound))
     P()
     P("## Generation time (median seconds), peak RSS (MB) and result values\n")
     head = ["workload"] + [f"{labels[s.key]} gen" for s in systems] + [f"{labels[s.key]} RSS" for s in systems] + \

@@ -28,6 +28,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::time::Instant;
 
+/// Matrix-sized buffers are recycled instead of faulted in afresh for every result (design.md, section 6).
+#[global_allocator]
+static ALLOCATOR: daphne_runtime::memory::RecyclingAllocator = daphne_runtime::memory::RecyclingAllocator;
+
 const PARSER_ERROR: u8 = 1;
 const COMPILER_ERROR: u8 = 2;
 const EXECUTION_ERROR: u8 = 3;

@@ -38,6 +38,7 @@ pub mod frame;
 pub mod host;
 pub mod kernels;
 pub mod matrix;
+pub mod memory;
 pub mod rng;
 pub mod vectorized;
 

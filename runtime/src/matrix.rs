@@ -264,7 +264,7 @@ fn cast_typed<S: Elem, T: DenseElem>(m: &DenseMatrix<S>) -> Result<Dense, String
 }
 
 fn cast_num<S: Num, T: Num + DenseElem>(m: &DenseMatrix<S>) -> Dense {
-    T::wrap(m.map(|x| convert_num::<S, T>(*x)))
+    T::wrap(crate::kernels::par::map(m, |x| convert_num::<S, T>(*x)))
 }
 
 impl Dense {

@@ -17,8 +17,9 @@ pub fn limit_allocator_arenas() {
     }
 }
 
-/// Returns the allocator's free memory to the system.
+/// Returns the allocator's free memory to the system, the recycled large blocks included.
 pub fn release_free_memory() {
+    daphne_runtime::memory::release_cached();
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     {
         unsafe extern "C" {

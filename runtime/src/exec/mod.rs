@@ -7,6 +7,7 @@
 //! an error that carries the op's DaphneDSL location.
 
 mod distributed;
+mod liveness;
 mod ops;
 mod remote_uses;
 
@@ -55,6 +56,8 @@ pub struct Executor<'a, 'o> {
     pub(crate) engine: Option<std::sync::Arc<crate::vectorized::Engine>>,
     pub(crate) dist: distributed::DistState,
     pub(crate) host: Option<std::sync::Arc<crate::host::HostExchange>>,
+    /// Per block, the values to drop after each of its ops (`liveness`).
+    deaths: Vec<Option<std::rc::Rc<Vec<Vec<Value>>>>>,
 }
 
 /// The values of one call: local data, and matrices whose rows stay on distributed workers.
@@ -86,6 +89,12 @@ impl Env {
         self.remote.insert(v, p);
     }
 
+    /// Forgets a value (after its last use): its data is freed unless something else holds it.
+    fn drop_value(&mut self, v: &Value) {
+        self.values.remove(v);
+        self.remote.remove(v);
+    }
+
     /// A value as it is bound: its local data if there is any, else its remote handle.
     pub(crate) fn carried(&self, v: &Value) -> Option<DistInput> {
         match self.values.get(v) {
@@ -110,6 +119,7 @@ impl<'a, 'o> Executor<'a, 'o> {
             dist,
             deadline: opts.deadline,
             host: opts.host.clone(),
+            deaths: Vec::new(),
         }
     }
 
@@ -174,15 +184,37 @@ impl<'a, 'o> Executor<'a, 'o> {
 
     /// Runs a block's ops up to its terminator, which it returns (unrun).
     pub(crate) fn run_ops(&mut self, b: Block, env: &mut Env) -> Result<Option<Op>, ExecError> {
-        for &op in self.m.block_ops(b) {
+        let deaths = self.deaths_of(b);
+        for (i, &op) in self.m.block_ops(b).iter().enumerate() {
             let kind = self.m.kind(op);
             if kind.is_terminator() {
                 return Ok(Some(op));
             }
+            self.run_op(op, kind, env)?;
+            for v in deaths.get(i).into_iter().flatten() {
+                env.drop_value(v);
+            }
+        }
+        Ok(None)
+    }
+
+    /// The values to drop after each op of `b`, computed once per block.
+    fn deaths_of(&mut self, b: Block) -> std::rc::Rc<Vec<Vec<Value>>> {
+        let i = b.index();
+        if self.deaths.len() <= i {
+            self.deaths.resize(i + 1, None);
+        }
+        let m = self.m;
+        std::rc::Rc::clone(self.deaths[i].get_or_insert_with(|| std::rc::Rc::new(liveness::deaths(m, b))))
+    }
+
+    /// Runs one op (not a terminator) and binds its results.
+    fn run_op(&mut self, op: Op, kind: OpKind, env: &mut Env) -> Result<(), ExecError> {
+        {
             match kind {
                 OpKind::DistributedPipeline => {
                     self.exec_distributed(op, env)?;
-                    continue;
+                    return Ok(());
                 }
                 OpKind::For => {
                     let carried = self.exec_for(op, env)?;
@@ -192,10 +224,10 @@ impl<'a, 'o> Executor<'a, 'o> {
                             DistInput::Remote(p) => env.bind_remote(*v, p),
                         }
                     }
-                    continue;
+                    return Ok(());
                 }
-                OpKind::RandMatrix | OpKind::Fill if self.exec_generate(op, env)? => continue,
-                OpKind::SliceRow if self.exec_remote_slice(op, env)? => continue,
+                OpKind::RandMatrix | OpKind::Fill if self.exec_generate(op, env)? => return Ok(()),
+                OpKind::SliceRow if self.exec_remote_slice(op, env)? => return Ok(()),
                 _ => {}
             }
             self.materialize_remote(op, env)?;
@@ -205,7 +237,7 @@ impl<'a, 'o> Executor<'a, 'o> {
                 env.insert(*v, d);
             }
         }
-        Ok(None)
+        Ok(())
     }
 
     /// Runs a block with its arguments bound to `args`.

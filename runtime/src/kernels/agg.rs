@@ -157,12 +157,17 @@ fn agg_typed<T: Num, R: Num + DenseElem>(op: AggFn, axis: Axis, m: &DenseMatrix<
             R::wrap(DenseMatrix::from_vec(1, 1, vec![v]))
         }
         Axis::Row => {
-            let v: Vec<R> = (0..rows)
-                .map(|r| match op {
-                    AggFn::IdxMin | AggFn::IdxMax => R::from_i128(arg_extreme(m.row(r), op == AggFn::IdxMax) as i128),
-                    _ => reduce::<R>(op, m.row(r).iter().map(conv)),
-                })
-                .collect();
+            let row = |r: usize| match op {
+                AggFn::IdxMin | AggFn::IdxMax => R::from_i128(arg_extreme(m.row(r), op == AggFn::IdxMax) as i128),
+                _ => reduce::<R>(op, m.row(r).iter().map(conv)),
+            };
+            // Rows are independent: large matrices aggregate their row blocks on all cores.
+            let v = crate::kernels::par::build_by_cells(rows, cols, |r0, out: &mut [std::mem::MaybeUninit<R>]| {
+                for (i, o) in out.iter_mut().enumerate() {
+                    o.write(row(r0 + i));
+                }
+                out.len()
+            });
             R::wrap(DenseMatrix::from_vec(rows, 1, v))
         }
         Axis::Col => R::wrap(DenseMatrix::from_vec(1, cols, aggregate_cols::<T, R>(op, m))),

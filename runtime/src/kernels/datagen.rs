@@ -22,7 +22,21 @@ pub fn fresh_seed() -> i64 {
 
 pub fn fill(value: &Scalar, rows: usize, cols: usize, vt: ValueType) -> Result<Dense, String> {
     cells(rows, cols)?;
-    Dense::filled(vt, rows, cols, value)
+    crate::with_num_vt!(vt.storage_vt(), T => {
+        let v = T::from_scalar(value)?;
+        if v.is_zero() {
+            // Zeros come from fresh memory (or a recycled block cleared by the allocator).
+            Dense::filled(vt, rows, cols, value)
+        } else {
+            let cells = crate::kernels::par::build(rows, cols, |_, block: &mut [std::mem::MaybeUninit<T>]| {
+                block.iter_mut().for_each(|c| {
+                    c.write(v);
+                });
+                block.len()
+            });
+            Ok(T::wrap(DenseMatrix::from_vec(rows, cols, cells)))
+        }
+    }, str => Dense::filled(vt, rows, cols, value))
 }
 
 /// The number of cells of a `rows x cols` matrix, or an error when it cannot exist.

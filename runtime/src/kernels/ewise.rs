@@ -9,10 +9,12 @@ use crate::data::Data;
 use crate::dense::DenseMatrix;
 use crate::elem::{Num, Scalar};
 use crate::kernels::args::{OpArgs, Out, one, wrong_family};
+use crate::kernels::par;
 use crate::matrix::{Dense, DenseElem, Matrix};
 use crate::{with_num_dense, with_num_vt};
 use daphne_ir::ops::{BinaryFn, Family, UnaryFn};
 use daphne_ir::{OpKind, ValueType};
+use std::mem::MaybeUninit;
 
 // ------------------------------------------------------------------------------------------
 // Scalar semantics
@@ -92,56 +94,46 @@ fn value_at<T: Num>(s: &Side<'_, T>, r: usize, c: usize) -> T {
     }
 }
 
-/// Applies `f` cell by cell with broadcasting; the common cases run as tight loops.
+/// Applies `f` cell by cell with broadcasting; the common cases run as tight loops, large
+/// results on all cores (`par`).
 fn zip<T: Num, U: Num>(
     lhs: Side<'_, T>,
     rhs: Side<'_, T>,
     op: &str,
-    f: impl Fn(T, T) -> U,
+    f: impl Fn(T, T) -> U + Sync,
 ) -> Result<DenseMatrix<U>, String> {
     let (rows, cols) = broadcast_shape(lhs.shape(), rhs.shape(), op)?;
-    let mut out = Vec::with_capacity(rows * cols);
-    match (&lhs, &rhs) {
-        (Side::Mat(a), Side::Mat(b)) if a.rows() == b.rows() && a.cols() == b.cols() => {
-            for r in 0..rows {
-                out.extend(a.row(r).iter().zip(b.row(r)).map(|(x, y)| f(*x, *y)));
+    let row_of = |r: usize, out: &mut [MaybeUninit<U>]| -> usize {
+        match (&lhs, &rhs) {
+            (Side::Mat(a), Side::Mat(b)) if a.rows() == b.rows() && a.cols() == b.cols() => {
+                par::write_zip(out, a.row(r), b.row(r), &f)
             }
-        }
-        (Side::Mat(a), Side::Mat(b)) if b.rows() == 1 && a.rows() == rows && a.cols() == cols => {
-            let br = b.row(0);
-            for r in 0..rows {
+            (Side::Mat(a), Side::Mat(b)) if b.rows() == 1 && a.rows() == rows && a.cols() == cols => {
+                let br = b.row(0);
                 if br.len() == cols {
-                    out.extend(a.row(r).iter().zip(br).map(|(x, y)| f(*x, *y)));
+                    par::write_zip(out, a.row(r), br, &f)
                 } else {
                     let y = br[0];
-                    out.extend(a.row(r).iter().map(|x| f(*x, y)));
+                    par::write_map(out, a.row(r), |x| f(x, y))
                 }
             }
-        }
-        (Side::Mat(a), Side::Mat(b)) if b.cols() == 1 && a.rows() == rows && a.cols() == cols => {
-            for r in 0..rows {
+            (Side::Mat(a), Side::Mat(b)) if b.cols() == 1 && a.rows() == rows && a.cols() == cols => {
                 let y = *b.get(r, 0);
-                out.extend(a.row(r).iter().map(|x| f(*x, y)));
+                par::write_map(out, a.row(r), |x| f(x, y))
             }
-        }
-        (Side::Mat(a), Side::Sca(y)) => {
-            for r in 0..rows {
-                out.extend(a.row(r).iter().map(|x| f(*x, *y)));
-            }
-        }
-        (Side::Sca(x), Side::Mat(b)) => {
-            for r in 0..rows {
-                out.extend(b.row(r).iter().map(|y| f(*x, *y)));
-            }
-        }
-        _ => {
-            for r in 0..rows {
-                for c in 0..cols {
-                    out.push(f(value_at(&lhs, r, c), value_at(&rhs, r, c)));
+            (Side::Mat(a), Side::Sca(y)) => par::write_map(out, a.row(r), |x| f(x, *y)),
+            (Side::Sca(x), Side::Mat(b)) => par::write_map(out, b.row(r), |y| f(*x, y)),
+            _ => {
+                for (c, o) in out.iter_mut().enumerate() {
+                    o.write(f(value_at(&lhs, r, c), value_at(&rhs, r, c)));
                 }
+                out.len()
             }
         }
-    }
+    };
+    let out = par::build(rows, cols, |r0, block: &mut [MaybeUninit<U>]| {
+        block.chunks_mut(cols).enumerate().map(|(i, out)| row_of(r0 + i, out)).sum()
+    });
     Ok(DenseMatrix::from_vec(rows, cols, out))
 }
 
@@ -323,9 +315,9 @@ fn domain_error(x: f64, what: &str) -> String {
 }
 
 fn num_unary<T: Num>(op: UnaryFn, m: &DenseMatrix<T>) -> Result<DenseMatrix<T>, String> {
-    let f64_map = |f: fn(f64) -> f64| -> DenseMatrix<T> { m.map(|x| T::from_f64(f(x.to_f64()))) };
+    let f64_map = |f: fn(f64) -> f64| -> DenseMatrix<T> { par::map(m, |x| T::from_f64(f(x.to_f64()))) };
     let f32_or_f64 = |f: fn(f64) -> f64, g: fn(f32) -> f32| -> DenseMatrix<T> {
-        if T::VT == ValueType::F32 { m.map(|x| T::from_f64(g(x.to_f64() as f32) as f64)) } else { f64_map(f) }
+        if T::VT == ValueType::F32 { par::map(m, |x| T::from_f64(g(x.to_f64() as f32) as f64)) } else { f64_map(f) }
     };
     let check = |lo: f64, hi: f64, what: &str| -> Result<(), String> {
         match m.iter().map(|x| x.to_f64()).find(|v| *v < lo || *v > hi) {
@@ -334,17 +326,17 @@ fn num_unary<T: Num>(op: UnaryFn, m: &DenseMatrix<T>) -> Result<DenseMatrix<T>, 
         }
     };
     Ok(match op {
-        UnaryFn::Minus => m.map(|x| x.neg()),
+        UnaryFn::Minus => par::map(m, |x| x.neg()),
         UnaryFn::Abs => {
             if T::IS_FLOAT {
                 f32_or_f64(f64::abs, f32::abs)
             } else if T::IS_SIGNED {
-                m.map(|x| if *x < T::zero() { x.neg() } else { *x })
+                par::map(m, |x| if *x < T::zero() { x.neg() } else { *x })
             } else {
                 m.clone()
             }
         }
-        UnaryFn::Sign => m.map(|x| {
+        UnaryFn::Sign => par::map(m, |x| {
             if x.is_zero() {
                 T::zero()
             } else if *x < T::zero() {
@@ -400,7 +392,7 @@ fn num_unary<T: Num>(op: UnaryFn, m: &DenseMatrix<T>) -> Result<DenseMatrix<T>, 
             f32_or_f64(f64::acos, f32::acos)
         }
         UnaryFn::Atan => f32_or_f64(f64::atan, f32::atan),
-        UnaryFn::IsNan => m.map(|x| T::from_bool(x.is_nan())),
+        UnaryFn::IsNan => par::map(m, |x| T::from_bool(x.is_nan())),
         UnaryFn::Lower | UnaryFn::Upper => return Err("`lower`/`upper` need strings".into()),
     })
 }

@@ -3,8 +3,9 @@
 //! cache-blocked routines instead of naive loops, while integer and boolean matrices keep C++'s
 //! wrapping arithmetic in simple loops, all behind one value-type dispatch over `Dense`.
 //!
-//! Every kernel runs faer with `Par::Seq`: the vectorized engine parallelizes across tasks
-//! itself, so kernels must not start threads of their own.
+//! Products run faer on rayon's pool when the executor itself runs them on large operands (plain
+//! execution); on the vectorized engine's threads they run with `Par::Seq`, since the engine
+//! parallelizes across its tasks itself (`kernels::par::parallel` tells the two apart).
 
 use crate::data::Data;
 use crate::dense::DenseMatrix;
@@ -105,6 +106,11 @@ fn matmul_checked(
     }
 }
 
+/// The parallelism of a product of `work` multiply-adds.
+fn par_for(work: usize) -> Par {
+    if crate::kernels::par::parallel(work / 64) { Par::rayon(0) } else { Par::Seq }
+}
+
 /// `op(a) @ op(b)` (`m x n`) with faer: the operands are viewed in place (row-major views,
 /// transposition swaps the strides) and faer writes straight into the row-major result buffer.
 fn faer_matmul<T: Num + RealField>(
@@ -131,7 +137,7 @@ fn faer_matmul<T: Num + RealField>(
         av,
         bv,
         <T as Num>::one(),
-        Par::Seq,
+        par_for(m * n * if transa { a.rows() } else { a.cols() }),
     );
     DenseMatrix::from_vec(m, n, out)
 }
@@ -230,7 +236,7 @@ fn faer_syrk<T: Num + RealField>(a: &DenseMatrix<T>) -> DenseMatrix<T> {
         av,
         BlockStructure::Rectangular,
         <T as Num>::one(),
-        Par::Seq,
+        par_for(k * k * a.rows() / 2),
     );
     mirror_lower(&mut out, k);
     DenseMatrix::from_vec(k, k, out)

@@ -16,6 +16,7 @@ pub mod io;
 pub mod linalg;
 pub mod list;
 pub mod meta;
+pub mod par;
 pub mod preprocess;
 pub mod reorg;
 pub mod structure;
