@@ -12,12 +12,10 @@ The checkout is not part of this repository (fetch github.com/daphne-eu/daphne y
 tests are read where they are, never copied.
 """
 import argparse
-import importlib.util
 import os
 import re
 import subprocess
 import sys
-import tempfile
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 
@@ -64,43 +62,42 @@ def main():
         "DAPHNE_DEP_AVAIL_TENSFORFLOW": subprocess.run([args.python, "-c", "import tensorflow"], capture_output=True).returncode == 0,
     }
     passed, failed, skipped = [], [], []
-    with tempfile.TemporaryDirectory() as cwd:
-        # DAPHNE's tests run from the checkout's root and name files relative to it.
-        cwd = args.daphne
-        for macro, name, extra in cases(cpp):
-            label = name + (f" {extra}" if macro == "_PARAMETRIZED" else "")
-            if macro == "_ENVVAR":
-                var = extra.strip().strip('"')
-                if not have.get(var, False):
-                    skipped.append(label)
-                    continue
-            py = os.path.join(tdir, name + ".py")
-            dsl = os.path.join(tdir, name + ".daphne")
-            pargs = [extra] if macro == "_PARAMETRIZED" else []
-            lc, lout, lerr = run([args.python, py] + pargs, cwd, args.timeout, env)
-            ok, why = True, ""
-            if macro == "_STR":
-                ok = lc == 0 and lout == extra and lerr == ""
-                why = f"expected {extra!r}"
-            else:
-                dc, dout, derr = run([args.bin, dsl] + pargs, cwd, args.timeout, env)
-                if macro == "_SCALAR":
-                    ok = lc == 0 and dc == 0 and derr == "" and lerr == ""
-                    if ok:
-                        for a, b in zip(lout.splitlines(), dout.splitlines()):
-                            try:
-                                if float(a) - float(b) > 0.1:
-                                    ok = False
-                            except ValueError:
+    # DAPHNE's tests run from the checkout's root and name files relative to it.
+    cwd = args.daphne
+    for macro, name, extra in cases(cpp):
+        label = name + (f" {extra}" if macro == "_PARAMETRIZED" else "")
+        if macro == "_ENVVAR":
+            var = extra.strip().strip('"')
+            if not have.get(var, False):
+                skipped.append(label)
+                continue
+        py = os.path.join(tdir, name + ".py")
+        dsl = os.path.join(tdir, name + ".daphne")
+        pargs = [extra] if macro == "_PARAMETRIZED" else []
+        lc, lout, lerr = run([args.python, py] + pargs, cwd, args.timeout, env)
+        ok, why = True, ""
+        if macro == "_STR":
+            ok = lc == 0 and lout == extra and lerr == ""
+            why = f"expected {extra!r}"
+        else:
+            dc, dout, derr = run([args.bin, dsl] + pargs, cwd, args.timeout, env)
+            if macro == "_SCALAR":
+                ok = lc == 0 and dc == 0 and derr == "" and lerr == ""
+                if ok:
+                    for a, b in zip(lout.splitlines(), dout.splitlines()):
+                        try:
+                            if float(a) - float(b) > 0.1:
                                 ok = False
-                else:
-                    ok = lc == 0 and dc == 0 and lout == dout and derr == "" and lerr == ""
-                why = f"daphne exit {dc}, stdout {dout[:300]!r}, stderr {derr[:300]!r}"
-            (passed if ok else failed).append(label)
-            if args.verbose or not ok:
-                print(f"{'PASS' if ok else 'FAIL'} {label}")
-                if not ok:
-                    print(f"    python exit {lc}, stdout {lout[:300]!r}\n    stderr {lerr[-600:]!r}\n    {why}")
+                        except ValueError:
+                            ok = False
+            else:
+                ok = lc == 0 and dc == 0 and lout == dout and derr == "" and lerr == ""
+            why = f"daphne exit {dc}, stdout {dout[:300]!r}, stderr {derr[:300]!r}"
+        (passed if ok else failed).append(label)
+        if args.verbose or not ok:
+            print(f"{'PASS' if ok else 'FAIL'} {label}")
+            if not ok:
+                print(f"    python exit {lc}, stdout {lout[:300]!r}\n    stderr {lerr[-600:]!r}\n    {why}")
     total = len(passed) + len(failed)
     print(f"\n{len(passed)} passed, {len(failed)} failed, {len(skipped)} skipped (PyTorch/TensorFlow not installed)")
     if total:
