@@ -28,7 +28,7 @@ DEFAULT_DIR=.daphne-workers
 usage() {
     cat <<EOF
 Usage:
-  $PROG start N [--base-port P] [--threads T] [--dir D]
+  $PROG start N [--base-port P] [--threads T] [--data-dir DATA] [--dir D]
   $PROG list [--dir D]
   $PROG stop [--dir D]
   $PROG env [--dir D]
@@ -40,7 +40,8 @@ Runs DAPHNE DistributedWorker processes on 127.0.0.1 of this machine.
             ports chosen by the system (read back from each worker's banner line). Waits up to
             ${START_TIMEOUT}s for every banner; if a worker does not come up, stops the ones it
             started and fails. Prints \`export DISTRIBUTED_WORKERS=...\` on standard output.
-            --threads T is passed to the workers as --num-threads T.
+            --threads T is passed to the workers as --num-threads T, --data-dir DATA as
+            --data-dir DATA (they read files under DATA; without it they read none).
             Refuses to start while workers of the same state directory are running.
   list      Show each worker's number, pid, address and whether it is alive.
             Exit status 0 if workers are recorded and all are alive, 1 otherwise.
@@ -229,7 +230,7 @@ check_interrupted() {
 }
 
 cmd_start() {
-    local n='' base_port='' threads='' i
+    local n='' base_port='' threads='' data_dir='' i
     DIR=$DEFAULT_DIR
     while (($#)); do
         case $1 in
@@ -237,6 +238,8 @@ cmd_start() {
             --base-port=*) base_port=${1#*=}; shift ;;
             --threads) (($# >= 2)) || die "--threads needs a number"; threads=$2; shift 2 ;;
             --threads=*) threads=${1#*=}; shift ;;
+            --data-dir) (($# >= 2)) || die "--data-dir needs a directory"; data_dir=$2; shift 2 ;;
+            --data-dir=*) data_dir=${1#*=}; shift ;;
             --dir) (($# >= 2)) || die "--dir needs a directory"; DIR=$2; shift 2 ;;
             --dir=*) DIR=${1#*=}; shift ;;
             -h | --help) usage; exit 0 ;;
@@ -283,6 +286,7 @@ cmd_start() {
     trap 'INTERRUPTED=129' HUP
     local -a args=()
     [[ -n $threads ]] && args+=(--num-threads "$threads")
+    [[ -n $data_dir ]] && args+=(--data-dir "$data_dir")
     local port pid log
     local -a ports=()
     for ((i = 1; i <= n; i++)); do

@@ -6,7 +6,7 @@
 # after `#` and blank lines are ignored; a host may appear several times with different ports.
 # Port 0 lets the worker pick a free port (read back from its banner line).
 #
-# Each worker is started as `nohup DistributedWorker [--num-threads T] BIND:PORT` in the remote
+# Each worker is started as `nohup DistributedWorker [--num-threads T] [--data-dir DATA] BIND:PORT` in the remote
 # login shell (which must be POSIX-like: sh, bash, zsh, ksh), with its log in a remote directory
 # (default `.daphne-workers/` under the remote home). BIND is the address of the host as given in
 # the host file (a name is resolved here, on the coordinator's side, because DistributedWorker
@@ -39,7 +39,7 @@ TAB=$'\t'
 usage() {
     cat <<EOF
 Usage:
-  $PROG start HOSTFILE [--port P] [--bin PATH] [--dir D] [--remote-dir R] [--threads T] [--bind IP]
+  $PROG start HOSTFILE [--port P] [--bin PATH] [--dir D] [--remote-dir R] [--threads T] [--data-dir DATA] [--bind IP]
   $PROG list [--dir D]
   $PROG stop [HOSTFILE] [--dir D]
   $PROG env [--dir D]
@@ -67,6 +67,8 @@ Options:
   --dir D         local state directory (default ./$DEFAULT_DIR)
   --remote-dir R  remote directory of the logs (default $DEFAULT_REMOTE_DIR, under the remote home)
   --threads T     pass --num-threads T to the workers
+  --data-dir DATA pass --data-dir DATA to the workers (they read files under DATA, the same
+                  absolute path on every host; without it they read none)
   --bind IP       listen on IP (e.g. 0.0.0.0) instead of the host file's address
 
 Environment:
@@ -137,7 +139,7 @@ nap() { sleep 0.1 2>/dev/null || sleep 1; }
 # Prints PID, STARTED, LOG and then UP <banner> or ERROR <why> (and LOG| lines).
 # shellcheck disable=SC2016
 REMOTE_START=$REMOTE_FUNCS'
-bin=$1; bind=$2; dir=$3; threads=$4; timeout=$5
+bin=$1; bind=$2; dir=$3; threads=$4; timeout=$5; data=$6
 token=
 IFS= read -r token || :
 if [ -n "$token" ]; then DAPHNE_WORKER_TOKEN=$token; export DAPHNE_WORKER_TOKEN; fi
@@ -145,6 +147,7 @@ token=
 mkdir -p "$dir" || { echo "ERROR cannot create the directory $dir"; exit 1; }
 tmplog="$dir/worker-starting-$$.log"
 if [ -n "$threads" ]; then set -- --num-threads "$threads" "$bind"; else set -- "$bind"; fi
+if [ -n "$data" ]; then set -- --data-dir "$data" "$@"; fi
 nohup "$bin" "$@" >"$tmplog" 2>&1 </dev/null &
 pid=$!
 log="$dir/worker-$pid.log"
@@ -389,7 +392,7 @@ write_state() {
 
 cmd_start() {
     local hostfile='' port=$DEFAULT_PORT bin=${DAPHNE_WORKER_BIN:-DistributedWorker}
-    local remote_dir=$DEFAULT_REMOTE_DIR threads='' bind=''
+    local remote_dir=$DEFAULT_REMOTE_DIR threads='' bind='' data_dir=''
     DIR=$DEFAULT_DIR
     while (($#)); do
         case $1 in
@@ -401,6 +404,8 @@ cmd_start() {
             --dir=*) DIR=${1#*=}; shift ;;
             --remote-dir) (($# >= 2)) || die "--remote-dir needs a directory"; remote_dir=$2; shift 2 ;;
             --remote-dir=*) remote_dir=${1#*=}; shift ;;
+            --data-dir) (($# >= 2)) || die "--data-dir needs a directory"; data_dir=$2; shift 2 ;;
+            --data-dir=*) data_dir=${1#*=}; shift ;;
             --threads) (($# >= 2)) || die "--threads needs a number"; threads=$2; shift 2 ;;
             --threads=*) threads=${1#*=}; shift ;;
             --bind) (($# >= 2)) || die "--bind needs an IP address"; bind=$2; shift 2 ;;
@@ -458,7 +463,7 @@ cmd_start() {
     trap 'interrupted=129' HUP
     for ((i = 0; i < n; i++)); do
         ssh_bg "$i" "${TARGETS[i]}" \
-            "$(remote_command "$REMOTE_START" "$bin" "${binds[i]}" "$remote_dir" "$threads" "$START_TIMEOUT")" \
+            "$(remote_command "$REMOTE_START" "$bin" "${binds[i]}" "$remote_dir" "$threads" "$START_TIMEOUT" "$data_dir")" \
             "${DAPHNE_WORKER_TOKEN:-}" $((START_TIMEOUT + 30))
     done
     wait_bg

@@ -186,7 +186,7 @@ ok "local-workers.sh --help"
 
 # The default state directory is .daphne-workers in the current directory ($TMP); it is moved
 # under the name local-default for the cleanup as soon as the workers are up.
-run "$LOCAL" start 3 --threads 1
+run "$LOCAL" start 3 --threads 1 --data-dir "$TMP"
 mapfile -t pids < <(pids_of_dir .daphne-workers)
 OUR_PIDS+=(${pids[@]+"${pids[@]}"})
 ((RC == 0)) || { show; fail "local start 3 exited $RC"; }
@@ -197,6 +197,9 @@ line=$(cat "$TMP/out")
     { show; fail "local start printed \`$line\`"; }
 ((${#pids[@]} == 3)) || fail "expected 3 pid files, found ${#pids[@]}"
 for pid in "${pids[@]}"; do running "$pid" || fail "worker pid $pid is not running"; done
+for pid in "${pids[@]}"; do
+    tr '\0' ' ' <"/proc/$pid/cmdline" | grep -qF -- "--data-dir $TMP " || fail "worker pid $pid did not get --data-dir"
+done
 [[ $(wc -l <"$D/addresses") -eq 3 ]] || fail "addresses file: $(cat "$D/addresses")"
 ok "local start 3: $line"
 
@@ -331,7 +334,7 @@ $user@127.0.0.1:$s2   # with a user name
 EOF
 TOKEN=deploy-test-token-$RANDOM$RANDOM
 D=$TMP/ssh-main
-run env PATH="$SSH_PATH" DAPHNE_WORKER_TOKEN="$TOKEN" "$SSHW" start "$TMP/hosts" --bin "$WORKER" --dir "$D" --threads 1
+run env PATH="$SSH_PATH" DAPHNE_WORKER_TOKEN="$TOKEN" "$SSHW" start "$TMP/hosts" --bin "$WORKER" --dir "$D" --threads 1 --data-dir "$TMP"
 mapfile -t spids < <(cut -f3 "$D/workers" 2>/dev/null)
 OUR_PIDS+=(${spids[@]+"${spids[@]}"})
 ((RC == 0)) || { show; fail "ssh start exited $RC"; }
@@ -339,6 +342,9 @@ sline="export DISTRIBUTED_WORKERS=127.0.0.1:$s1,127.0.0.1:$s2,127.0.0.1:$s3"
 [[ $(cat "$TMP/out") == "$sline" ]] || { show; fail "ssh start printed something else than \`$sline\`"; }
 ((${#spids[@]} == 3)) || fail "expected 3 recorded workers"
 for pid in "${spids[@]}"; do running "$pid" || fail "ssh worker pid $pid is not running"; done
+for pid in "${spids[@]}"; do
+    tr '\0' ' ' <"/proc/$pid/cmdline" | grep -qF -- "--data-dir $TMP " || fail "ssh worker pid $pid did not get --data-dir"
+done
 [[ $(grep -c '^CALL ' "$FAKE_SSH_LOG") -eq 3 ]] || fail "expected 3 ssh calls: $(cat "$FAKE_SSH_LOG")"
 grep -qx "CALL $user@127.0.0.1" "$FAKE_SSH_LOG" || fail "no ssh call to $user@127.0.0.1"
 grep -qF "$TOKEN" "$FAKE_SSH_LOG.args" && fail "the token appeared on an ssh command line"

@@ -10,18 +10,22 @@
 //! its banner for the port and then, `--reps` times, does what the coordinator does for one input
 //! (distributed/src/transport/grpc.rs) with a dense f64 matrix of `--mib` MiB (default 256):
 //!
-//! * **Store**: `wire::encode` the matrix, stream it as `StoreChunk`s of `--chunk-bytes` (default
-//!   4 MiB, the coordinator's default; the first chunk carries the header) and wait for `Stored`.
-//!   The worker receives all chunks, decodes them (`wire::decode`) and keeps the object before it
-//!   answers, so this is the full cost of sending one object.
+//! * **Store**: `wire::encode_shared` the matrix (its own memory, no copy), stream it as
+//!   `StoreChunk`s of `--chunk-bytes` (default the coordinator's, `DEFAULT_CHUNK_BYTES`, 256 KiB;
+//!   the first chunk carries the header; `transport::grpc::store_chunks`, as the coordinator) and
+//!   wait for `Stored`. The worker decodes each chunk into the object's final buffer as it arrives
+//!   (`wire::Decoder`) and keeps the object before it answers, so this is the full cost of
+//!   sending one object.
 //! * **Transfer**: ask for the object back (`TransferRequest` with the same chunk size), receive the
-//!   `DataChunk`s (the worker encodes before it sends the first one), `wire::decode` them here.
+//!   `DataChunk`s (the worker encodes before it sends the first one) into a `wire::Decoder` here,
+//!   as the coordinator does, and finish it.
 //! * The round trip is checked (bit-for-bit equal to the original) and the object freed
 //!   (`FreeMem`, which must leave the worker holding nothing).
 //!
 //! GB/s are payload bytes (8 per cell) / seconds, GB = 1e9 bytes. Per repetition and as medians:
 //! `store` (encode + RPC), `transfer` (request to decoded object), and the parts: `encode`/`decode`
-//! (the wire format alone, on this side), `upload` (from the start of the Store RPC until the
+//! (the wire format alone, on this side; `decode` is `Decoder::finish` after the last chunk, the
+//! cells having been copied in place as they arrived), `upload` (from the start of the Store RPC until the
 //! request stream has handed its last chunk to the client, i.e. the bytes are in flight; the
 //! worker's decode after that is not in it; for objects of many MiB: a small one fits in gRPC's
 //! send buffers at once) and `download` (from the first to the last chunk of
@@ -29,16 +33,20 @@
 //! before the first chunk, is not in it; `wait` is the time to that first chunk). The last line,
 //! `RESULT key=value ...`, carries the medians for scripts (bench/dist.py reads it).
 //!
-//! `--window BYTES` sets this client's HTTP/2 receive windows (stream and connection); they bound
-//! Transfer only (the worker's windows bound Store). The default is the coordinator's: 16 MiB per
-//! stream, 32 MiB per connection; 0 keeps tonic's defaults (64 KiB), for comparison.
+//! The client's HTTP/2 settings are the coordinator's (`transport::grpc::tune`: windows, frame
+//! size, no Nagle). `--window BYTES` overrides its receive windows (stream and connection); they bound
+//! Transfer only (the worker's windows bound Store); 0 keeps tonic's defaults (64 KiB), for
+//! comparison. Like `daphne`, the example keeps freed memory for reuse
+//! (`buffers::keep_freed_memory`).
 //!
 //! The worker is killed when the example ends, also on a panic or an error (a guard); with
 //! `--exit-with-stdin` it also stops if this process is killed outright.
 
 use daphne_distributed::proto::worker_client::WorkerClient;
 use daphne_distributed::proto::{FreeRequest, PROTOCOL_VERSION, StoreChunk, TransferRequest};
-use daphne_distributed::wire;
+use daphne_distributed::protocol::{CONNECTION_WINDOW_BYTES, DEFAULT_CHUNK_BYTES, WINDOW_BYTES};
+use daphne_distributed::transport::grpc::{store_chunks, tune};
+use daphne_distributed::{buffers, wire};
 use daphne_runtime::data::Data;
 use daphne_runtime::dense::DenseMatrix;
 use daphne_runtime::matrix::{Dense, Matrix};
@@ -52,8 +60,8 @@ use tonic::transport::{Channel, Endpoint};
 const BANNER: &str = "Started Distributed Worker on `";
 /// The session id of this benchmark (any value; the worker keeps objects per session).
 const SESSION: u64 = 0x7468_726f_7567_6870;
-const USAGE: &str = "usage: transfer_throughput [--mib N (256)] [--chunk-bytes B (4194304)] [--reps R (5)] [--cols C (1024)] [--window BYTES (16777216)]\n\
-                     --window: this client's HTTP/2 stream receive window (the coordinator's 16 MiB by default; 0: tonic's 64 KiB); it bounds Transfer only.\n\
+const USAGE: &str = "usage: transfer_throughput [--mib N (256)] [--chunk-bytes B (the coordinator's default)] [--reps R (5)] [--cols C (1024)] [--window BYTES (the coordinator's)]\n\
+                     --window: this client's HTTP/2 stream receive window (the coordinator's by default; 0: tonic's 64 KiB); it bounds Transfer only.\n\
                      The worker binary: $DAPHNE_WORKER_BIN, else DistributedWorker in target/release/ next to this example.";
 
 struct Options {
@@ -65,7 +73,8 @@ struct Options {
 }
 
 fn parse_args() -> Result<Options, String> {
-    let mut o = Options { mib: 256, chunk_bytes: 4 << 20, reps: 5, cols: 1024, window: 16 << 20 };
+    let mut o =
+        Options { mib: 256, chunk_bytes: DEFAULT_CHUNK_BYTES, reps: 5, cols: 1024, window: WINDOW_BYTES as usize };
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
         let (key, inline) = match a.split_once('=') {
@@ -156,47 +165,38 @@ fn start_worker(bin: &PathBuf) -> Result<Worker, String> {
 }
 
 async fn connect(addr: &str, window: usize) -> Result<WorkerClient<Channel>, String> {
-    let mut endpoint = Endpoint::from_shared(format!("http://{addr}"))
-        .map_err(|e| e.to_string())?
-        .connect_timeout(Duration::from_secs(5))
-        .tcp_nodelay(true);
-    if window > 0 {
+    let mut endpoint = tune(
+        Endpoint::from_shared(format!("http://{addr}"))
+            .map_err(|e| e.to_string())?
+            .connect_timeout(Duration::from_secs(5)),
+    );
+    if window == 0 {
+        endpoint = endpoint.initial_stream_window_size(None).initial_connection_window_size(None);
+    } else if window != WINDOW_BYTES as usize {
         // Our receive windows: they only bound Transfer (the worker's windows bound Store).
         let w = u32::try_from(window).map_err(|_| "--window is too large")?;
-        endpoint = endpoint.initial_stream_window_size(w).initial_connection_window_size(w.saturating_mul(2));
+        let ratio = CONNECTION_WINDOW_BYTES / WINDOW_BYTES;
+        endpoint = endpoint.initial_stream_window_size(w).initial_connection_window_size(w.saturating_mul(ratio));
     }
     let channel = endpoint.connect().await.map_err(|e| format!("cannot connect to {addr}: {e}"))?;
     Ok(WorkerClient::new(channel).max_decoding_message_size(1 << 30).max_encoding_message_size(1 << 30))
 }
 
-/// The store stream's chunks (as the coordinator builds them: a copy of each slice), noting when
-/// the client has taken the last one.
-struct Chunks {
-    payload: Arc<Vec<u8>>,
-    meta: Option<daphne_distributed::proto::ObjectMeta>,
-    chunk: usize,
-    next: usize,
-    n: usize,
+/// The store stream's chunks (the coordinator's, `store_chunks`), noting when the client has
+/// taken the last one.
+struct Chunks<I> {
+    chunks: I,
     done: Arc<Mutex<Option<Instant>>>,
 }
 
-impl Iterator for Chunks {
+impl<I: Iterator<Item = StoreChunk>> Iterator for Chunks<I> {
     type Item = StoreChunk;
     fn next(&mut self) -> Option<StoreChunk> {
-        if self.next == self.n {
+        let next = self.chunks.next();
+        if next.is_none() {
             self.done.lock().unwrap().get_or_insert_with(Instant::now);
-            return None;
         }
-        let i = self.next;
-        self.next += 1;
-        let len = self.payload.len();
-        let (a, b) = ((i * self.chunk).min(len), ((i + 1) * self.chunk).min(len));
-        Some(StoreChunk {
-            version: PROTOCOL_VERSION,
-            session: SESSION,
-            meta: self.meta.take(),
-            data: self.payload[a..b].to_vec(),
-        })
+        next
     }
 }
 
@@ -247,19 +247,13 @@ fn one_rep(
     let mut r = Rep::default();
     // ---- Store: encode, then stream the chunks ----
     let t0 = Instant::now();
-    let (meta, payload) = wire::encode(data)?;
+    let (meta, payload) = wire::encode_shared(data)?;
     let t1 = Instant::now();
     r.encode = secs(t0, t1);
     let bytes = payload.len() as u64;
     let done = Arc::new(Mutex::new(None));
-    let chunks = Chunks {
-        n: payload.len().div_ceil(chunk).max(1),
-        payload: Arc::new(payload),
-        meta: Some(meta),
-        chunk,
-        next: 0,
-        done: Arc::clone(&done),
-    };
+    let chunks = Chunks { chunks: store_chunks(SESSION, meta, &payload, chunk), done: Arc::clone(&done) };
+    drop(payload);
     let t2 = Instant::now();
     let id = rt
         .block_on(client.store(tokio_stream::iter(chunks)))
@@ -272,24 +266,25 @@ fn one_rep(
 
     // ---- Transfer: receive the chunks, then decode ----
     let t4 = Instant::now();
-    let (meta, received, t_first, t_last, first_len) = rt.block_on(async {
+    // As the coordinator's `transport::grpc::receive_object`, with the time of the first and
+    // the last chunk noted.
+    let (decoder, t_first, t_last, first_len) = rt.block_on(async {
         let req = TransferRequest { version: PROTOCOL_VERSION, session: SESSION, id, chunk_bytes: chunk as u64 };
         let mut stream = client.transfer(req).await.map_err(|s| format!("Transfer failed: {s}"))?.into_inner();
         let first =
             stream.message().await.map_err(|s| format!("Transfer failed: {s}"))?.ok_or("the worker sent no data")?;
         let t_first = Instant::now();
         let meta = first.meta.ok_or("the first chunk has no header")?;
-        let mut payload = Vec::with_capacity(usize::try_from(meta.payload_bytes).map_err(|e| e.to_string())?);
-        payload.extend_from_slice(&first.data);
+        let mut decoder = wire::Decoder::new(meta).map_err(|e| e.message)?;
+        decoder.push(&first.data)?;
         let first_len = first.data.len() as u64;
         while let Some(c) = stream.message().await.map_err(|s| format!("Transfer failed: {s}"))? {
-            payload.extend_from_slice(&c.data);
+            decoder.push(&c.data)?;
         }
-        Ok::<_, String>((meta, payload, t_first, Instant::now(), first_len))
+        Ok::<_, String>((decoder, t_first, Instant::now(), first_len))
     })?;
-    let back = wire::decode(&meta, &received)?;
+    let back = decoder.finish()?;
     let t5 = Instant::now();
-    drop(received);
     r.wait = secs(t4, t_first);
     r.download = secs(t_first, t_last);
     r.download_bytes = bytes - first_len;
@@ -400,6 +395,7 @@ fn run(o: &Options) -> Result<(), String> {
 }
 
 fn main() -> ExitCode {
+    buffers::keep_freed_memory();
     let o = match parse_args() {
         Ok(o) => o,
         Err(e) => {

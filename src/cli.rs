@@ -73,7 +73,7 @@ pub struct Cli {
     #[arg(long = "dist_backend", value_name = "BACKEND", value_parser = ["sync-gRPC", "async-gRPC", "MPI"])]
     pub dist_backend: Option<String>,
 
-    /// Largest message of a data transfer to or from a worker, in bytes (default 4194304);
+    /// Largest message of a data transfer to or from a worker, in bytes (default 262144);
     /// larger objects travel in several messages.
     #[arg(long, value_name = "BYTES")]
     pub max_distr_chunk_size: Option<usize>,

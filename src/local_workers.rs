@@ -1,7 +1,9 @@
 //! The embedded default of `daphne --distributed`: with `DISTRIBUTED_WORKERS` unset, `daphne`
 //! starts N `DistributedWorker` processes (the binary beside its own) on free loopback ports,
 //! uses them for the run and stops them at its end. The workers watch their standard input, so
-//! they stop with `daphne` even when it is killed.
+//! they stop with `daphne` even when it is killed. Each run's workers get a fresh random token
+//! (so no other process on the machine can use them) and `--data-dir /`: they read the files
+//! `daphne` could read itself, as the same user on the same machine.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, ChildStdin, Command, Stdio};
@@ -18,6 +20,8 @@ const BANNER: &str = "Started Distributed Worker on `";
 pub struct LocalWorkers {
     children: Vec<(Child, Option<ChildStdin>)>,
     pub addrs: Vec<String>,
+    /// The token the workers expect.
+    pub token: String,
 }
 
 impl LocalWorkers {
@@ -36,10 +40,13 @@ impl LocalWorkers {
         }
         let cores = std::thread::available_parallelism().map_or(1, |c| c.get());
         let per_worker = (if threads == 0 { cores } else { threads } / n).max(1);
-        let mut started = LocalWorkers { children: Vec::with_capacity(n), addrs: Vec::with_capacity(n) };
+        let token = fresh_token()?;
+        let mut started =
+            LocalWorkers { children: Vec::with_capacity(n), addrs: Vec::with_capacity(n), token: token.clone() };
         for _ in 0..n {
             let mut child = Command::new(&worker)
-                .args(["--exit-with-stdin", "--num-threads", &per_worker.to_string(), "127.0.0.1:0"])
+                .args(["--exit-with-stdin", "--num-threads", &per_worker.to_string(), "--data-dir", "/", "127.0.0.1:0"])
+                .env(daphne_distributed::auth::TOKEN_ENV, &token)
                 .stdin(Stdio::piped())
                 .stdout(Stdio::piped())
                 .stderr(Stdio::inherit())
@@ -53,6 +60,16 @@ impl LocalWorkers {
         }
         Ok(started)
     }
+}
+
+/// 32 random bytes from the operating system, in hex.
+fn fresh_token() -> Result<String, String> {
+    use std::io::Read;
+    let mut bytes = [0u8; 32];
+    std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut bytes))
+        .map_err(|e| format!("cannot make a token for the local workers: {e}"))?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
 }
 
 /// Reads the worker's banner line (bounded in time) and returns its address; the rest of its

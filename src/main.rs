@@ -41,6 +41,9 @@ const EXECUTION_ERROR: u8 = 3;
 static PHASE_EXIT_CODE: AtomicU8 = AtomicU8::new(PARSER_ERROR);
 
 fn main() -> ExitCode {
+    // Before any other thread: freed buffers (of transfers, of results) are reused, not faulted in
+    // afresh.
+    daphne_distributed::buffers::keep_freed_memory();
     std::panic::set_hook(Box::new(|info| {
         eprintln!("daphne: internal error (this is a bug, please report it): {info}");
     }));
@@ -292,8 +295,8 @@ fn connect_workers(
         EXECUTION_ERROR
     };
     // Embedded workers are plaintext on loopback: the CA is only read for DISTRIBUTED_WORKERS.
-    let (workers, tls_ca) = match std::env::var("DISTRIBUTED_WORKERS") {
-        Ok(list) => (parse_worker_list(&list).map_err(fail)?, worker_tls_ca(config).map_err(fail)?),
+    let (workers, tls_ca, local_token) = match std::env::var("DISTRIBUTED_WORKERS") {
+        Ok(list) => (parse_worker_list(&list).map_err(fail)?, worker_tls_ca(config).map_err(fail)?, None),
         Err(_) => {
             let n = cli.workers.unwrap_or(local_workers::DEFAULT_WORKERS);
             let started = local_workers::LocalWorkers::start(n, threads).map_err(fail)?;
@@ -302,15 +305,15 @@ fn connect_workers(
                 if n == 1 { "" } else { "s" },
                 started.addrs.join(", ")
             );
-            let addrs = started.addrs.clone();
+            let (addrs, token) = (started.addrs.clone(), started.token.clone());
             *local = Some(started);
-            (addrs, None)
+            (addrs, None, Some(token))
         }
     };
     let opts = CoordinatorOptions {
         workers,
         chunk_bytes: cli.max_distr_chunk_size.unwrap_or(daphne_distributed::coordinator::DEFAULT_CHUNK_BYTES),
-        token: daphne_distributed::auth::token_from_env().or_else(|| config.worker_token.clone()),
+        token: local_token.or_else(daphne_distributed::auth::token_from_env).or_else(|| config.worker_token.clone()),
         tls_ca,
     };
     Coordinator::connect(&opts).map_err(fail)

@@ -70,7 +70,13 @@ pub fn start(cli: &Cli, config: &UserConfig) -> Result<Role, String> {
             link.abort(3)
         }
     };
-    let core = daphne_worker::core::WorkerCore::new(engine, daphne_worker::core::WorkerLimits::default());
+    // The ranks of one MPI job are one user's processes that trust each other (README): a worker
+    // rank reads the files rank 0 asks for, as rank 0 itself could.
+    let limits = daphne_worker::core::WorkerLimits {
+        data_dir: daphne_worker::data_dir::DataDir::new("/").ok(),
+        ..daphne_worker::core::WorkerLimits::default()
+    };
+    let core = daphne_worker::core::WorkerCore::new(engine, limits);
     daphne_worker::mpi::serve(link, incoming, std::sync::Arc::new(core));
     Ok(Role::WorkerDone(Ok(())))
 }

@@ -7,7 +7,7 @@
 use crate::common;
 
 use crate::common::workers::{Workers, client, runtime, start_worker};
-use crate::common::{fixture_args, rel, root, run_daphne_env, wait_bounded};
+use crate::common::{dist_stat as stat, fixture_args, rel, root, run_daphne_env, wait_bounded};
 use daphne_distributed::proto::{
     FreeRequest, ObjectMeta, PROTOCOL_VERSION, StoreChunk, Task, TaskInput, TransferRequest, object_meta, task_input,
 };
@@ -138,7 +138,7 @@ fn dense_meta(rows: u64, cols: u64) -> ObjectMeta {
 }
 
 fn store_chunk(session: u64, meta: Option<ObjectMeta>, data: Vec<u8>) -> StoreChunk {
-    StoreChunk { version: PROTOCOL_VERSION, session, meta, data }
+    StoreChunk { version: PROTOCOL_VERSION, session, meta, data: data.into() }
 }
 
 #[test]
@@ -211,6 +211,47 @@ fn malformed_requests_get_error_statuses_and_the_worker_keeps_serving() {
             vec![store_chunk(7, Some(ObjectMeta { value_types: vec!["f65".into()], ..dense_meta(1, 1) }), vec![0; 8])];
         let e = c.store(tokio_stream::iter(wrong_type)).await.expect_err("an unknown value type");
         assert_eq!(e.code(), Code::InvalidArgument, "{e:?}");
+        // Chunks that go on past the announced bytes mid-cell, a header whose size is not its
+        // shape's, a second header, and a header for more memory than the machine has.
+        let past = vec![
+            store_chunk(7, Some(dense_meta(2, 2)), vec![0; 13]),
+            store_chunk(7, None, vec![0; 13]),
+            store_chunk(7, None, vec![0; 7]),
+        ];
+        let e = c.store(tokio_stream::iter(past)).await.expect_err("more bytes than announced, mid-cell");
+        assert_eq!(e.code(), Code::InvalidArgument, "{e:?}");
+        let odd = vec![store_chunk(7, Some(ObjectMeta { payload_bytes: 31, ..dense_meta(2, 2) }), vec![0; 31])];
+        let e = c.store(tokio_stream::iter(odd)).await.expect_err("a size that is not the shape's");
+        assert_eq!(e.code(), Code::InvalidArgument, "{e:?}");
+        let twice = vec![
+            store_chunk(7, Some(dense_meta(2, 2)), vec![0; 16]),
+            store_chunk(7, Some(dense_meta(2, 2)), vec![0; 16]),
+        ];
+        let e = c.store(tokio_stream::iter(twice)).await.expect_err("a second header");
+        assert_eq!(e.code(), Code::InvalidArgument, "{e:?}");
+        let vast = vec![store_chunk(7, Some(dense_meta(1 << 27, 1 << 27)), vec![0; 8])];
+        let e = c.store(tokio_stream::iter(vast)).await.expect_err("more memory than there is");
+        assert_eq!(e.code(), Code::ResourceExhausted, "{e:?}");
+        // A matrix whose chunks end mid-cell arrives intact.
+        let cells: Vec<f64> = (0..15).map(|i| i as f64 * -1.25).collect();
+        let bytes: Vec<u8> = cells.iter().flat_map(|x| x.to_le_bytes()).collect();
+        let mut chunks = vec![store_chunk(7, Some(dense_meta(3, 5)), bytes[..3].to_vec())];
+        chunks.extend(bytes[3..].chunks(11).map(|b| store_chunk(7, None, b.to_vec())));
+        let id = c.store(tokio_stream::iter(chunks)).await.expect("a store in odd chunks").into_inner().id;
+        let mut s = c
+            .transfer(TransferRequest { version: PROTOCOL_VERSION, session: 7, id, chunk_bytes: 7 })
+            .await
+            .expect("a transfer in odd chunks")
+            .into_inner();
+        let mut back = Vec::new();
+        while let Some(chunk) = s.message().await.expect("chunks") {
+            assert!(chunk.data.len() <= 7);
+            back.extend(chunk.data);
+        }
+        assert_eq!(back, bytes);
+        c.free_mem(FreeRequest { version: PROTOCOL_VERSION, session: 7, ids: vec![id], all: false })
+            .await
+            .expect("free");
 
         // A task without inputs and outputs is fine (DAPHNE's worker accepts it too).
         let empty = "module {\n  func.func @dist() {\n    \"daphne.return\"() : () -> ()\n  }\n}\n";
@@ -613,17 +654,6 @@ fn pipelines_over_small_inputs_stay_local() {
 }
 
 /// Reads a count out of the `--dist-stats` line: the number before `what`.
-fn stat(stderr: &str, what: &str) -> u64 {
-    let line = stderr.lines().find(|l| l.contains("daphne: distributed on")).expect("a --dist-stats line");
-    let at = line.find(what).unwrap_or_else(|| panic!("`{what}` in {line}"));
-    let before = line[..at].trim_end().trim_end_matches('(');
-    before
-        .rsplit([' ', '('])
-        .next()
-        .and_then(|n| n.parse().ok())
-        .unwrap_or_else(|| panic!("a number before `{what}` in {line}"))
-}
-
 #[test]
 fn data_is_born_on_the_workers_and_loop_state_stays_there() {
     let script = root().join("tests/scripts/distributed/born_on_workers.daph");

@@ -16,6 +16,7 @@ mod explain_stages;
 mod folding_matches_execution;
 #[cfg(feature = "mpi")]
 mod mpi;
+mod reads;
 mod reliability;
 mod scripts;
 mod tls;

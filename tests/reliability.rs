@@ -127,6 +127,44 @@ fn a_killed_worker_loses_nothing() {
 }
 
 #[test]
+fn a_killed_worker_loses_no_block_of_a_file_it_read() {
+    // X is read on the workers (each its row block of a CSV file under their --data-dir); the
+    // block of the killed worker is read again by another one, from its lineage.
+    let dir = std::env::temp_dir().join(format!("daphne-reliability-{}-read", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let data = dir.join("x.csv");
+    let rows: Vec<String> = (0..20000).map(|r| format!("{},{}.5,{}", r % 97, r % 13, (r * 7) % 31)).collect();
+    std::fs::write(&data, rows.join("\n") + "\n").expect("csv");
+    std::fs::write(dir.join("x.csv.meta"), r#"{"numCols":3,"numRows":20000,"valueType":"f64"}"#).expect("meta");
+    let script =
+        LOSS_SCRIPT.replace("rand(20000, 10, 0.0, 1.0, 1.0, 1)", &format!("readMatrix(\"{}\")", data.display()));
+    assert!(script.contains("readMatrix"));
+    let script = write_script("loss_read.daph", &script);
+    let expected = local_output(&script);
+    let dir_arg = dir.to_string_lossy().to_string();
+    let mut workers = Workers::start_with(3, &["--data-dir", &dir_arg], &[]);
+    let list = workers.list();
+    let (mut child, rx, out) =
+        spawn_daphne(&["--distributed", "--dist-stats", &script], &[("DISTRIBUTED_WORKERS", &list)]);
+    let mut seen = Vec::new();
+    wait_for_line(&rx, "between 3", &mut seen);
+    workers.kill(1);
+    let code = wait_bounded(&mut child, TIMEOUT);
+    drain(&rx, &mut seen);
+    let stderr = seen.join("\n");
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(out.join().expect("stdout"), expected, "{stderr}");
+    assert!(stderr.contains(&format!("worker `{}` was lost", workers.addrs[1])), "{stderr}");
+    assert!(stderr.contains("read 1 files on the workers, 0 on the coordinator instead"), "{stderr}");
+    assert!(stderr.contains("sent 0 objects (0 bytes)"), "nothing was shipped, not even after the loss: {stderr}");
+    assert!(!stderr.contains(" 0 partitions recomputed"), "{stderr}");
+    for i in [0, 2] {
+        assert_eq!(workers.object_count(i), 0);
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
 fn losing_every_worker_ends_with_exit_code_3_within_10_seconds() {
     let script = write_script("loss_all.daph", LOSS_SCRIPT);
     let mut workers = Workers::start(3);

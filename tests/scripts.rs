@@ -7,8 +7,9 @@
 //! Every script runs four ways with the same expected output: plain, vectorized (`--vec`), and
 //! vectorized with one and with two threads and tiny micro-batches (`--phy-batch-size=64`), so
 //! that even small matrices are cut into many batches and tasks. And distributed on one, two and
-//! three real `DistributedWorker` processes (started once per mode and reused for every script):
-//! afterwards the workers must hold no object of any of those runs.
+//! three real `DistributedWorker` processes (started once per mode and reused for every script,
+//! with the repository as their `--data-dir`, so that reads happen on them too): afterwards the
+//! workers must hold no object of any of those runs.
 
 use crate::common::workers::Workers;
 use crate::common::{fixture_args, header, rel, root, run_daphne_env};
@@ -70,7 +71,9 @@ fn corpus_output_matches_distributed_three_workers() {
 }
 
 fn check_corpus_distributed(n: usize) {
-    let workers = Workers::start(n);
+    // The workers read the corpus' files (a `readMatrix` that only pipelines use) from the tree.
+    let data = root().to_string_lossy().to_string();
+    let workers = Workers::start_with(n, &["--data-dir", &data], &[]);
     let list = workers.list();
     check_corpus_env(&["--distributed"], &[("DISTRIBUTED_WORKERS", &list)]);
     for i in 0..n {

@@ -5,6 +5,7 @@
 //! over any transport. The worker side lives in the `daphne-worker` crate.
 
 pub mod auth;
+pub mod buffers;
 pub mod coordinator;
 pub mod proto;
 pub mod protocol;

@@ -7,6 +7,10 @@
 //!   never panic (errors are fine);
 //! * when `wire::decode` succeeds, `wire::encode` of the result succeeds and decoding that again
 //!   succeeds (the encoder accepts everything the decoder produces);
+//! * the streaming `wire::Decoder`, fed the same payload in chunks (of a size taken from the input,
+//!   so boundaries fall mid-cell), never panics and agrees with `wire::decode`: the same object
+//!   (same encoding) or an error from both (only for headers whose payload size is the input's,
+//!   so that a lying header does not make it reserve memory for bytes that never come);
 //! * the whole input decoded as `StoreChunk`, `Task` and `TransferRequest` never panics; a
 //!   `StoreChunk` carrying a header goes through `wire::decode` too, and a `Task`'s IR text
 //!   through `daphne_ir::parse_module`, the verifier and the worker's task allowlist
@@ -18,8 +22,33 @@ use daphne_distributed::wire;
 use libfuzzer_sys::fuzz_target;
 use prost::Message;
 
+/// The streaming decoder's result for `payload` cut into chunks of `chunk` bytes.
+fn stream_decode(meta: &ObjectMeta, payload: &[u8], chunk: usize) -> Result<daphne_runtime::data::Data, String> {
+    let mut d = wire::Decoder::new(meta.clone()).map_err(|e| e.message)?;
+    for part in payload.chunks(chunk.max(1)) {
+        d.push(part)?;
+    }
+    d.finish()
+}
+
 fn check_decode(meta: &ObjectMeta, payload: &[u8]) {
-    let Ok(data) = wire::decode(meta, payload) else { return };
+    let decoded = wire::decode(meta, payload);
+    if meta.payload_bytes == payload.len() as u64 {
+        let chunk = 1 + payload.first().map_or(0, |b| *b as usize % 13);
+        match (&decoded, stream_decode(meta, payload, chunk)) {
+            (Ok(a), Ok(b)) => {
+                let (ea, eb) = (wire::encode(a), wire::encode(&b));
+                assert_eq!(ea, eb, "wire::Decoder and wire::decode disagree\nmeta: {meta:?}");
+            }
+            (Err(_), Err(_)) => {}
+            (a, b) => panic!(
+                "wire::Decoder and wire::decode disagree: {:?} vs {:?}\nmeta: {meta:?}",
+                a.as_ref().map(|_| ()),
+                b.map(|_| ())
+            ),
+        }
+    }
+    let Ok(data) = decoded else { return };
     let (meta2, payload2) = match wire::encode(&data) {
         Ok(x) => x,
         Err(e) => panic!("wire::encode rejects what wire::decode produced: {e}\nmeta: {meta:?}"),

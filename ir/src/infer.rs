@@ -152,6 +152,8 @@ fn infer_custom(kind: OpKind, input: &InferInput<'_>) -> Result<Vec<Type>, Strin
                 other => other,
             }])
         }
+        // from, to and inc decide the value type (as for `seq`), not the block's first row and count.
+        OpKind::SeqRows => Ok(vec![Type::matrix_of(most_general(&ops[..ops.len().min(3)]))]),
         OpKind::RandMatrix | OpKind::RandRows => {
             let (min, max) = (op_ty(2), op_ty(3));
             let vt = match (min.value_type(), max.value_type()) {

@@ -110,9 +110,22 @@ pub struct OpInfo {
     /// types; it still refuses others).
     pub jit: bool,
     /// Whether the op may run inside a task on a distributed worker: the pure ops the
-    /// `distributed` stage can put into a task's `@dist` function, and the data generators.
-    /// Never ops with I/O, calls, control flow, `now` or `stop`.
-    pub worker: bool,
+    /// `distributed` stage can put into a task's `@dist` function, the data generators, and the
+    /// row-block read of a file ([`OnWorker::ReadsFiles`], only under the worker's data
+    /// directory). Never ops with other I/O, calls, control flow, `now` or `stop`.
+    pub worker: OnWorker,
+}
+
+/// Where an op may run (the `worker` column).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OnWorker {
+    /// Only where the script runs.
+    No,
+    /// In a task on a distributed worker.
+    Yes,
+    /// In a task on a worker, reading the file its first operand names: the worker admits it
+    /// only for a path inside its data directory (`DistributedWorker --data-dir`).
+    ReadsFiles,
 }
 
 macro_rules! op_table {
@@ -181,9 +194,10 @@ const NOVEC: Option<VecRule> = None;
 const JIT: bool = true;
 const NO_JIT: bool = false;
 /// The op may run in a task on a distributed worker (`worker` column); `LOCAL` ops run only where
-/// the script runs.
-const WORKER: bool = true;
-const LOCAL: bool = false;
+/// the script runs; `WORKER_READS` ops read a file on the worker (inside its data directory).
+const WORKER: OnWorker = OnWorker::Yes;
+const LOCAL: OnWorker = OnWorker::No;
+const WORKER_READS: OnWorker = OnWorker::ReadsFiles;
 
 op_table! {
     // Columns: variant = name, operands, results, regions, type rule, traits, family,
@@ -206,6 +220,9 @@ op_table! {
     RandRows        = "daphne.randRows",         Exact(8), Exact(1), 0, Custom, PURE,                Other,               NOVEC,      NO_JIT, WORKER;
     Sample          = "daphne.sample",           Exact(4), Exact(1), 0, MatFirstVt, NONE,            Other,               NOVEC,      NO_JIT, WORKER;
     Seq             = "daphne.seq",              Exact(3), Exact(1), 0, MatArgsVt, PURE,             Other,               NOVEC,      NO_JIT, WORKER;
+    // Rows `first .. first + count` of `seq(from, to, inc)` (operands: from, to, inc, first,
+    // count): how a worker makes its row block of a `seq` (the cells of the whole column).
+    SeqRows         = "daphne.seqRows",          Exact(5), Exact(1), 0, Custom, PURE,                Other,               NOVEC,      NO_JIT, WORKER;
     DiagMatrix      = "daphne.diagMatrix",       Exact(1), Exact(1), 0, TypeFromFirst, PURE,         Other,               NOVEC,      NO_JIT, LOCAL;
     CreateFrame     = "daphne.createFrame",      AtLeast(0), Exact(1), 0, Custom, PURE,              Other,               NOVEC,      NO_JIT, LOCAL;
     // --- meta data ----------------------------------------------------------------------------
@@ -378,6 +395,10 @@ op_table! {
     // --- input/output -------------------------------------------------------------------------
     Print           = "daphne.print",            Exact(3), Exact(0), 0, Keep, NONE,                  Other,               NOVEC,      NO_JIT, LOCAL;
     Read            = "daphne.read",             Exact(1), Exact(1), 0, Keep, NONE,                  Other,               NOVEC,      NO_JIT, LOCAL;
+    // Rows `first .. first + count` of the matrix file `path` (operands: path, rows, cols, bytes,
+    // first, count; rows, cols and the file's size in bytes as the coordinator saw them, checked
+    // by the reader): a worker's row block of a `readMatrix`. Value type: the result's.
+    ReadRows        = "daphne.readRows",         Exact(6), Exact(1), 0, Keep, NONE,                  Other,               NOVEC,      NO_JIT, WORKER_READS;
     Write           = "daphne.write",            Exact(2), Exact(0), 0, Keep, NONE,                  Other,               NOVEC,      NO_JIT, LOCAL;
     ReceiveFromNumpy = "daphne.receiveFromNumpy", Exact(3), Exact(1), 0, Keep, NONE,                  Other,               NOVEC,      NO_JIT, LOCAL;
     SaveDaphneLibResult = "daphne.saveDaphneLibResult", Exact(1), Exact(0), 0, Keep, NONE,               Other,               NOVEC,      NO_JIT, LOCAL;
@@ -447,7 +468,12 @@ impl OpKind {
 
     /// Whether the op may run inside a task on a distributed worker.
     pub fn runs_on_worker(self) -> bool {
-        self.info().worker
+        self.info().worker != OnWorker::No
+    }
+
+    /// Whether the op reads a file when it runs on a worker (its first operand is the path).
+    pub fn reads_files_on_worker(self) -> bool {
+        self.info().worker == OnWorker::ReadsFiles
     }
 }
 
@@ -510,6 +536,8 @@ mod tests {
             OpKind::RandMatrix,
             OpKind::RandRows,
             OpKind::Sample,
+            OpKind::SeqRows,
+            OpKind::ReadRows,
         ];
         for k in allowed {
             assert!(k.runs_on_worker(), "{k} should run on workers");
@@ -538,7 +566,14 @@ mod tests {
                 assert!(k.runs_on_worker(), "{k} is vectorized but not allowed on workers");
             }
             if k.runs_on_worker() && !k.is_pure() {
-                assert!(matches!(k, OpKind::Func | OpKind::RandMatrix | OpKind::Sample), "{k} is impure");
+                assert!(
+                    matches!(k, OpKind::Func | OpKind::RandMatrix | OpKind::Sample | OpKind::ReadRows),
+                    "{k} is impure"
+                );
+            }
+            // Only the row-block read reads files on a worker.
+            if k.reads_files_on_worker() {
+                assert_eq!(*k, OpKind::ReadRows);
             }
         }
     }

@@ -173,9 +173,29 @@ impl<T: Elem> DenseMatrix<T> {
         self.stride == self.cols || self.rows <= 1
     }
 
-    /// The cells, row-major, as one slice when contiguous.
+    /// The cells, row-major, as one slice when contiguous. A matrix without cells is the empty
+    /// slice whatever its window (a column slice of a 0-row matrix starts past its empty buffer).
     pub fn as_slice(&self) -> Option<&[T]> {
-        if self.is_contiguous() { Some(&self.buf[self.offset..self.offset + self.rows * self.cols]) } else { None }
+        self.cell_range().map(|r| &self.buf[r])
+    }
+
+    /// The buffer that holds the cells and the range of them in it, when the cells are one
+    /// contiguous run: for consumers that keep the cells alive without copying them (the wire
+    /// encoder sends them as they are).
+    pub fn shared_cells(&self) -> Option<(Arc<Storage<T>>, std::ops::Range<usize>)> {
+        self.cell_range().map(|r| (Arc::clone(&self.buf), r))
+    }
+
+    /// Where the cells lie in the buffer, when they are one contiguous run.
+    fn cell_range(&self) -> Option<std::ops::Range<usize>> {
+        let n = self.rows * self.cols;
+        if n == 0 {
+            Some(0..0)
+        } else if self.is_contiguous() {
+            Some(self.offset..self.offset + n)
+        } else {
+            None
+        }
     }
 
     /// Iterates the cells row by row.
@@ -287,5 +307,25 @@ mod tests {
         let e = unsafe { DenseMatrix::<f64>::from_foreign(std::ptr::null(), 0, 5, 5, Arc::new(Owner(vec![], flag))) };
         assert_eq!(e.to_vec(), Vec::<f64>::new());
         assert!(DenseMatrix::from_vec(1, 1, vec![1.0]).is_unique());
+    }
+
+    #[test]
+    fn slices_without_cells_are_empty() {
+        // A column slice of a 0-row matrix starts past the end of its (empty) buffer.
+        let empty = DenseMatrix::<f64>::from_vec(0, 5, vec![]);
+        let cols = empty.slice_cols(2, 4);
+        assert_eq!((cols.rows(), cols.cols()), (0, 2));
+        assert_eq!(cols.as_slice(), Some(&[][..]));
+        assert!(cols.to_vec().is_empty());
+        assert_eq!(cols.shared_cells().map(|(_, r)| r), Some(0..0));
+        // Rows of a matrix without columns, and an empty row range past the first row.
+        let no_cols = DenseMatrix::<i64>::from_vec(3, 0, vec![]).slice_rows(1, 3);
+        assert_eq!(no_cols.as_slice(), Some(&[][..]));
+        let m = DenseMatrix::from_fn(2, 3, |r, c| (r * 3 + c) as i64);
+        assert_eq!(m.slice_rows(2, 2).as_slice(), Some(&[][..]));
+        assert_eq!(m.slice_cols(3, 3).slice_rows(1, 2).as_slice(), Some(&[][..]));
+        let (buf, range) = m.slice_rows(1, 2).shared_cells().expect("contiguous");
+        assert_eq!(&buf[range], &[3, 4, 5]);
+        assert!(m.slice_cols(1, 2).shared_cells().is_none());
     }
 }

@@ -10,7 +10,9 @@
 use crate::data::Data;
 use crate::error::ExecError;
 use crate::kernels::args::OpArgs;
-use crate::kernels::{agg, cast, datagen, ewise, frame, index, io, linalg, list, meta, preprocess, reorg, structure};
+use crate::kernels::{
+    agg, cast, datagen, ewise, frame, index, io, linalg, list, meta, preprocess, reorg, row_reads, structure,
+};
 use crate::matrix::{Csr, Matrix};
 use daphne_ir::{Module, Op, OpKind, Repr, Type};
 
@@ -162,6 +164,7 @@ impl OpDispatch<'_> {
             OpKind::RandMatrix => datagen::run_rand(&a),
             OpKind::RandRows => datagen::run_rand_rows(&a),
             OpKind::Seq => datagen::run_seq(&a),
+            OpKind::SeqRows => datagen::run_seq_rows(&a),
             OpKind::Sample => datagen::run_sample(&a),
             OpKind::DiagMatrix => datagen::run_diag_matrix(&a),
             OpKind::CreateFrame => frame::run_create_frame(&a),
@@ -204,6 +207,7 @@ impl OpDispatch<'_> {
             OpKind::InsertRow => index::run_insert(&a, true),
             OpKind::InsertCol => index::run_insert(&a, false),
             OpKind::Read => io::run_read(&a),
+            OpKind::ReadRows => row_reads::run_read_rows(&a),
             OpKind::Write => io::run_write(&a),
             OpKind::CreateList => list::run_create_list(&a),
             OpKind::Length => list::run_length(&a),

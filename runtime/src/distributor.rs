@@ -6,6 +6,7 @@
 
 use crate::data::Data;
 use crate::elem::Scalar;
+use crate::kernels::row_reads::FileShape;
 use daphne_ir::{Module, ValueType};
 use std::any::Any;
 use std::sync::Arc;
@@ -43,12 +44,20 @@ pub enum RowSource {
     Rand { rows: usize, cols: usize, min: Scalar, max: Scalar, seed: i64, vt: ValueType },
     /// `fill(value, rows, cols)`.
     Fill { value: Scalar, rows: usize, cols: usize, vt: ValueType },
+    /// `seq(from, to, inc)`, a column of `rows` cells: each block adds up the steps before it as
+    /// the whole column does.
+    Seq { from: Scalar, to: Scalar, inc: Scalar, rows: usize, vt: ValueType },
+    /// `readMatrix(path)` of a file with row blocks (numeric CSV with `.meta`, `.dbin`,
+    /// `.parquet`): each worker reads its rows from the same path (shared storage). `path` is
+    /// absolute; the rest is what the coordinator saw of the file, which every worker checks.
+    Read { path: String, shape: FileShape },
 }
 
 impl RowSource {
     pub fn rows(&self) -> usize {
         match self {
-            RowSource::Rand { rows, .. } | RowSource::Fill { rows, .. } => *rows,
+            RowSource::Rand { rows, .. } | RowSource::Fill { rows, .. } | RowSource::Seq { rows, .. } => *rows,
+            RowSource::Read { shape, .. } => shape.rows,
         }
     }
 }
@@ -62,6 +71,10 @@ pub enum DistError {
     Execution,
     /// The workers cannot run it (all lost, a refused token, a protocol error, out of memory).
     Worker(String),
+    /// The workers refuse it by their own rules (a file outside their `--data-dir`, or no
+    /// `--data-dir` at all): the executor does it on the coordinator instead. The message says
+    /// which worker refused and why.
+    Refused(String),
 }
 
 /// What the executor asks of a distributed runtime.
@@ -78,8 +91,8 @@ pub trait Distributor: Send + Sync {
     ) -> Result<Vec<DistOutcome>, DistError>;
 
     /// Makes a matrix on the workers, each its row block, cut as the distributed pipelines cut
-    /// their inputs. `Err(DistError::Execution)`: they cannot make it exactly (the executor then
-    /// makes it locally).
+    /// their inputs. `Err(DistError::Execution)` or `Err(DistError::Refused(_))`: they cannot
+    /// make it exactly, or may not (the executor then makes it locally).
     fn generate(&self, source: &RowSource) -> Result<Arc<dyn RemoteMatrix>, DistError>;
 
     /// The rows of a matrix held by the workers, stacked in order.

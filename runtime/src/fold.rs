@@ -31,6 +31,15 @@ impl ConstantFolder for RuntimeFolder {
             _ => None,
         }
     }
+
+    fn matrix_file_type(&self, path: &str) -> Option<Type> {
+        let (rows, cols, vt) = crate::kernels::row_reads::matrix_file_meta(path)?;
+        Some(Type::Matrix(daphne_ir::MatrixType {
+            rows: Some(rows as u64),
+            cols: Some(cols as u64),
+            ..daphne_ir::MatrixType::of(Some(vt))
+        }))
+    }
 }
 
 #[cfg(test)]

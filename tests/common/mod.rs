@@ -110,3 +110,15 @@ pub fn wait_bounded(child: &mut std::process::Child, limit: Duration) -> Option<
         std::thread::sleep(Duration::from_millis(10));
     }
 }
+
+/// The number just before `what` in the `--dist-stats` line of a run's stderr.
+pub fn dist_stat(stderr: &str, what: &str) -> u64 {
+    let line = stderr.lines().find(|l| l.contains("daphne: distributed on")).expect("a --dist-stats line");
+    let at = line.find(what).unwrap_or_else(|| panic!("`{what}` in {line}"));
+    let before = line[..at].trim_end().trim_end_matches('(');
+    before
+        .rsplit([' ', '('])
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("a number before `{what}` in {line}"))
+}

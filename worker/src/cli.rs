@@ -49,7 +49,7 @@ pub struct Cli {
     pub addr: String,
 
     /// A JSON configuration file (keys: numberOfThreads, memoryLimit, sessionTimeoutSeconds,
-    /// taskTimeoutSeconds, token, tlsCert, tlsKey).
+    /// taskTimeoutSeconds, token, tlsCert, tlsKey, dataDir).
     #[arg(value_name = "CONFIG")]
     pub config: Option<String>,
 
@@ -94,6 +94,13 @@ pub struct Cli {
     #[arg(long)]
     pub insecure: bool,
 
+    /// Let tasks read files under DIR (and nowhere else; links and `..` are resolved first): a
+    /// `readMatrix` whose rows only distributed pipelines use is then read here, each worker its
+    /// row block, from the same path on shared storage. Without it the worker reads no files and
+    /// the coordinator reads them instead. Config key `dataDir`.
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<String>,
+
     /// Stop when standard input closes (how `daphne` starts its embedded workers, so that they end
     /// with it even if it is killed).
     #[arg(long)]
@@ -110,11 +117,12 @@ pub struct FileSettings {
     pub token: Option<String>,
     pub tls_cert: Option<String>,
     pub tls_key: Option<String>,
+    pub data_dir: Option<String>,
 }
 
 /// Reads the optional worker configuration: DAPHNE's `UserConfig` keys are accepted (only
 /// `numberOfThreads` has an effect), plus ours: `memoryLimit`, `sessionTimeoutSeconds`,
-/// `taskTimeoutSeconds`, `token`, `tlsCert`, `tlsKey`.
+/// `taskTimeoutSeconds`, `token`, `tlsCert`, `tlsKey`, `dataDir`.
 pub fn read_config(path: &str) -> Result<FileSettings, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read the configuration `{path}`: {e}"))?;
     let json: serde_json::Value =
@@ -146,6 +154,9 @@ pub fn read_config(path: &str) -> Result<FileSettings, String> {
     }
     if let Some(v) = obj.get("tlsKey") {
         s.tls_key = Some(v.as_str().ok_or_else(|| bad("tlsKey"))?.to_string());
+    }
+    if let Some(v) = obj.get("dataDir") {
+        s.data_dir = Some(v.as_str().ok_or_else(|| bad("dataDir"))?.to_string());
     }
     Ok(s)
 }

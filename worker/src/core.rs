@@ -6,7 +6,8 @@
 //! is a [`CallError`] whose code the transport passes on.
 //!
 //! Tasks: a task's module runs only if it is what the `distributed` stage emits (see
-//! [`crate::allowlist`]), checked before its inputs are looked up.
+//! [`crate::allowlist`]), checked before its inputs are looked up; the files it reads must lie in
+//! the worker's data directory ([`crate::data_dir`]), checked before it runs.
 //!
 //! Limits: objects are accounted by their approximate size in memory; a store or a task whose
 //! objects would exceed the worker's memory limit fails with `ResourceExhausted` and keeps
@@ -14,6 +15,8 @@
 //! coordinator touches its sessions every few seconds) is freed.
 
 use crate::allowlist::{TASK_FUNCTION, check_task, output_bytes_at_least};
+use crate::data_dir::{DataDir, confine_reads};
+use bytes::Bytes;
 use daphne_distributed::proto::{self, Computed, ObjectMeta, Output, Task, task_input};
 use daphne_distributed::protocol::PROTOCOL_VERSION;
 use daphne_distributed::transport::{CallError, Code};
@@ -44,11 +47,18 @@ pub struct WorkerLimits {
     pub session_timeout: Duration,
     /// Wall-clock limit of one task; `None`: no limit.
     pub task_timeout: Option<Duration>,
+    /// The directory tasks may read files from; `None`: they read no files.
+    pub data_dir: Option<DataDir>,
 }
 
 impl Default for WorkerLimits {
     fn default() -> Self {
-        WorkerLimits { memory_bytes: None, session_timeout: DEFAULT_SESSION_TIMEOUT, task_timeout: None }
+        WorkerLimits {
+            memory_bytes: None,
+            session_timeout: DEFAULT_SESSION_TIMEOUT,
+            task_timeout: None,
+            data_dir: None,
+        }
     }
 }
 
@@ -89,6 +99,11 @@ pub struct WorkerCore {
     next_id: AtomicU64,
     engine: Arc<Engine>,
     limits: WorkerLimits,
+    /// When the core was made; [`WorkerCore::last_data_call`] counts from here.
+    started: Instant,
+    /// Nanoseconds after `started` of the last start or end of a data call (store, task,
+    /// transfer): frees and health checks do not count.
+    last_data_call: AtomicU64,
 }
 
 fn poisoned() -> CallError {
@@ -115,7 +130,22 @@ impl WorkerCore {
             next_id: AtomicU64::new(1),
             engine,
             limits,
+            started: Instant::now(),
+            last_data_call: AtomicU64::new(0),
         }
+    }
+
+    /// Notes that a data call starts or ends now.
+    fn note_data_call(&self) {
+        let now = u64::try_from(self.started.elapsed().as_nanos()).unwrap_or(u64::MAX);
+        self.last_data_call.fetch_max(now, Ordering::Relaxed);
+    }
+
+    /// How long ago a data call (store, task, transfer) last started or ended: a worker idle
+    /// for a while can give freed memory back to the system without slowing the next transfer.
+    pub fn idle_for(&self) -> Duration {
+        let last = Duration::from_nanos(self.last_data_call.load(Ordering::Relaxed));
+        self.started.elapsed().saturating_sub(last)
     }
 
     /// How many objects the worker holds (over all sessions).
@@ -146,20 +176,27 @@ impl WorkerCore {
         Ok(())
     }
 
-    /// Checks, before any payload arrives, that an object announced by its header may be stored;
-    /// the payload bytes to expect.
-    pub fn admit_store(&self, session: u64, meta: &ObjectMeta) -> Result<usize, CallError> {
-        let expected = usize::try_from(meta.payload_bytes)
-            .map_err(|_| CallError::new(Code::InvalidArgument, "the announced payload does not fit this machine"))?;
+    /// Checks, before any payload arrives, that an object announced by its header may be stored
+    /// (within the memory limit, and a header that can be right); the decoder its chunks go to
+    /// as they arrive (for a dense matrix, straight into its final buffer).
+    pub fn admit_store(&self, session: u64, meta: ObjectMeta) -> Result<wire::Decoder, CallError> {
+        if usize::try_from(meta.payload_bytes).is_err() {
+            return Err(CallError::new(Code::InvalidArgument, "the announced payload does not fit this machine"));
+        }
+        self.note_data_call();
         self.touch(session)?;
-        let objects = self.objects.lock().map_err(|_| poisoned())?;
-        self.check_room(&objects, meta.payload_bytes, "an object")?;
-        Ok(expected)
+        {
+            let objects = self.objects.lock().map_err(|_| poisoned())?;
+            self.check_room(&objects, meta.payload_bytes, "an object")?;
+        }
+        wire::Decoder::new(meta)
     }
 
-    /// Decodes and stores one object; its id.
-    pub fn store(&self, session: u64, meta: &ObjectMeta, payload: &[u8]) -> Result<u64, CallError> {
-        let data = wire::decode(meta, payload).map_err(|e| CallError::new(Code::InvalidArgument, e))?;
+    /// Stores the object a decoder received (all its chunks); its id. A payload that ends early
+    /// or does not decode is `InvalidArgument`.
+    pub fn store(&self, session: u64, decoder: wire::Decoder) -> Result<u64, CallError> {
+        self.note_data_call();
+        let data = decoder.finish().map_err(|e| CallError::new(Code::InvalidArgument, e))?;
         Ok(self.put_all(session, vec![data], "an object")?[0])
     }
 
@@ -167,6 +204,13 @@ impl WorkerCore {
     /// (scalars come back inline). An execution error is `Aborted`, so that the coordinator runs
     /// the pipeline locally and reports DAPHNE's exact error.
     pub fn compute(&self, task: &Task) -> Result<Computed, CallError> {
+        self.note_data_call();
+        let computed = self.run_task(task);
+        self.note_data_call();
+        computed
+    }
+
+    fn run_task(&self, task: &Task) -> Result<Computed, CallError> {
         check_version(task.version)?;
         self.touch(task.session)?;
         let module = self.module(&task.ir)?;
@@ -180,6 +224,7 @@ impl WorkerCore {
                 None => return Err(CallError::new(Code::InvalidArgument, "a task input without a value")),
             }
         }
+        confine_reads(&module, &mut args, self.limits.data_dir.as_ref())?;
         {
             let objects = self.objects.lock().map_err(|_| poisoned())?;
             self.check_room(&objects, output_bytes_at_least(&module, &args), "the task's results (at least)")?;
@@ -222,11 +267,14 @@ impl WorkerCore {
         }
     }
 
-    /// One stored object, encoded: its header and payload.
-    pub fn transfer(&self, session: u64, id: u64) -> Result<(ObjectMeta, Vec<u8>), CallError> {
+    /// One stored object, encoded: its header and payload (for a dense matrix of numbers the
+    /// object's own memory, not a copy: the payload keeps it alive while it is sent, also if the
+    /// object is freed meanwhile).
+    pub fn transfer(&self, session: u64, id: u64) -> Result<(ObjectMeta, Bytes), CallError> {
+        self.note_data_call();
         self.touch(session)?;
         let data = self.get(session, id)?;
-        wire::encode(&data).map_err(|e| CallError::new(Code::InvalidArgument, e))
+        wire::encode_shared(&data).map_err(|e| CallError::new(Code::InvalidArgument, e))
     }
 
     /// Forgets objects (or, with `all`, every object of the session); how many objects the worker

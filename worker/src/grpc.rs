@@ -7,7 +7,9 @@ use crate::core::{WorkerCore, check_version};
 use daphne_distributed::auth::CheckToken;
 use daphne_distributed::proto::worker_server::{Worker, WorkerServer};
 use daphne_distributed::proto::{Computed, DataChunk, FreeRequest, Freed, StoreChunk, Stored, Task, TransferRequest};
-use daphne_distributed::protocol::{DEFAULT_CHUNK_BYTES, MAX_MESSAGE_BYTES, WINDOW_BYTES};
+use daphne_distributed::protocol::{
+    CONNECTION_WINDOW_BYTES, DEFAULT_CHUNK_BYTES, FRAME_BYTES, MAX_MESSAGE_BYTES, WINDOW_BYTES,
+};
 use daphne_distributed::source_chain;
 use daphne_distributed::transport::CallError;
 use daphne_distributed::wire;
@@ -48,20 +50,21 @@ impl Worker for GrpcWorker {
         let first = stream.message().await?.ok_or_else(|| Status::invalid_argument("an empty store stream"))?;
         check_version(first.version).map_err(Status::from)?;
         let meta = first.meta.ok_or_else(|| Status::invalid_argument("the first chunk carries no header"))?;
-        let expected = self.core.admit_store(first.session, &meta).map_err(Status::from)?;
-        let mut payload = Vec::with_capacity(expected.min(first.data.len().max(1) << 10));
-        payload.extend_from_slice(&first.data);
+        let mut decoder = self.core.admit_store(first.session, meta).map_err(Status::from)?;
+        // Each chunk goes into the decoder as it arrives (a copy of one chunk into the object's
+        // final buffer: cheap enough for these threads).
+        decoder.push(&first.data).map_err(Status::invalid_argument)?;
         while let Some(chunk) = stream.message().await? {
             if chunk.version != first.version || chunk.session != first.session {
                 return Err(Status::invalid_argument("chunks of one object must share version and session"));
             }
-            if payload.len() + chunk.data.len() > expected {
-                return Err(Status::invalid_argument(format!("more than the announced {expected} payload bytes")));
+            if chunk.meta.is_some() {
+                return Err(Status::invalid_argument("only the first chunk of an object carries a header"));
             }
-            payload.extend_from_slice(&chunk.data);
+            decoder.push(&chunk.data).map_err(Status::invalid_argument)?;
         }
         let (core, session) = (Arc::clone(&self.core), first.session);
-        let id = blocking(move || core.store(session, &meta, &payload)).await?;
+        let id = blocking(move || core.store(session, decoder)).await?;
         Ok(Response::new(Stored { id }))
     }
 
@@ -82,17 +85,10 @@ impl Worker for GrpcWorker {
         };
         let core = Arc::clone(&self.core);
         let (meta, payload) = blocking(move || core.transfer(req.session, req.id)).await?;
-        let (tx, rx) = tokio::sync::mpsc::channel(4);
-        tokio::spawn(async move {
-            let mut meta = Some(meta);
-            for part in wire::chunks(&payload, chunk) {
-                let msg = DataChunk { meta: meta.take(), data: part.to_vec() };
-                if tx.send(Ok(msg)).await.is_err() {
-                    return;
-                }
-            }
-        });
-        Ok(Response::new(Box::pin(tokio_stream::wrappers::ReceiverStream::new(rx))))
+        // The chunks are slices of the payload (no copies), made as gRPC asks for them.
+        let mut meta = Some(meta);
+        let chunks = wire::chunks(&payload, chunk).map(move |data| Ok(DataChunk { meta: meta.take(), data }));
+        Ok(Response::new(Box::pin(tokio_stream::iter(chunks))))
     }
 
     async fn free_mem(&self, request: Request<FreeRequest>) -> Result<Response<Freed>, Status> {
@@ -116,7 +112,8 @@ pub struct ServeOptions {
 
 /// Listens, prints ``Started Distributed Worker on `IP:PORT` `` and serves until shutdown.
 /// Sessions whose coordinator went away are freed in the background, and freed memory goes back
-/// to the system (so a worker's footprint returns to its idle level between scripts).
+/// to the system once the worker has had no data call for a second (so a worker's footprint
+/// returns to its idle level between scripts, while back-to-back transfers reuse warm memory).
 pub async fn serve(core: Arc<WorkerCore>, opts: ServeOptions) -> Result<(), String> {
     let mut builder = tonic::transport::Server::builder();
     if let Some(config) = opts.tls {
@@ -135,7 +132,7 @@ pub async fn serve(core: Arc<WorkerCore>, opts: ServeOptions) -> Result<(), Stri
         loop {
             tick.tick().await;
             expiring.expire_sessions();
-            crate::memory::release_free_memory();
+            crate::memory::release_free_memory_when_idle(expiring.idle_for());
         }
     });
     let server = WorkerServer::new(GrpcWorker::new(core))
@@ -150,7 +147,8 @@ pub async fn serve(core: Arc<WorkerCore>, opts: ServeOptions) -> Result<(), Stri
     let incoming = tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true));
     builder
         .initial_stream_window_size(Some(WINDOW_BYTES))
-        .initial_connection_window_size(Some(2 * WINDOW_BYTES))
+        .initial_connection_window_size(Some(CONNECTION_WINDOW_BYTES))
+        .max_frame_size(Some(FRAME_BYTES))
         .add_service(server)
         .serve_with_incoming_shutdown(incoming, opts.shutdown)
         .await

@@ -10,6 +10,7 @@
 pub mod allowlist;
 pub mod cli;
 pub mod core;
+pub mod data_dir;
 pub mod grpc;
 mod memory;
 #[cfg(feature = "mpi")]
@@ -42,7 +43,7 @@ fn usage_error(message: &str) -> ExitCode {
 
 /// Runs the worker with the program's arguments (without the program name).
 pub fn main(args: Vec<String>) -> ExitCode {
-    memory::limit_allocator_arenas();
+    daphne_distributed::buffers::keep_freed_memory();
     let cli = match Cli::try_parse_from(std::iter::once("DistributedWorker".to_string()).chain(args)) {
         Ok(c) => c,
         Err(e) if matches!(e.kind(), clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion) => {
@@ -93,6 +94,10 @@ pub fn main(args: Vec<String>) -> ExitCode {
         memory_bytes: cli.memory_limit.or(file.memory_limit),
         session_timeout: cli.session_timeout.or(file.session_timeout).unwrap_or(DEFAULT_SESSION_TIMEOUT),
         task_timeout: cli.task_timeout.or(file.task_timeout),
+        data_dir: match cli.data_dir.or(file.data_dir).as_deref().map(data_dir::DataDir::new).transpose() {
+            Ok(d) => d,
+            Err(e) => return fail(e),
+        },
     };
     let engine = match Engine::new(&EngineOptions {
         threads: cli.num_threads.or(file.threads).unwrap_or(0),

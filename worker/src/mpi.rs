@@ -8,11 +8,13 @@
 //! Every malformed request gets an error answer; the rank keeps serving.
 
 use crate::core::{WorkerCore, check_version};
-use daphne_distributed::proto::{DataChunk, Freed, ObjectMeta, Stored};
-use daphne_distributed::protocol::{DEFAULT_CHUNK_BYTES, MAX_MESSAGE_BYTES};
+use bytes::Bytes;
+use daphne_distributed::proto::{DataChunk, Freed, Stored};
+use daphne_distributed::protocol::DEFAULT_CHUNK_BYTES;
 use daphne_distributed::transport::mpi::frame::{COORDINATOR_RANK, Request, encode_err, encode_ok};
 use daphne_distributed::transport::mpi::link::{Incoming, Link, Part};
 use daphne_distributed::transport::{CallError, Code};
+use daphne_distributed::wire;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
@@ -22,12 +24,26 @@ use std::time::{Duration, Instant};
 /// An object whose chunks are still arriving.
 struct Assembly {
     session: u64,
-    meta: ObjectMeta,
-    payload: Vec<u8>,
+    /// Where the chunks go (for a dense matrix, straight into its final buffer); `None` when the
+    /// store was refused or a chunk was bad: the remaining chunks are only counted.
+    decoder: Option<wire::Decoder>,
+    /// Why a chunk was refused (answered once all chunks have arrived).
+    failed: Option<CallError>,
     expected: usize,
-    /// Set when the store was refused: the remaining chunks are only counted.
-    refused: bool,
     received: usize,
+}
+
+impl Assembly {
+    /// Takes one chunk: into the decoder, or counted only.
+    fn take(&mut self, chunk: &[u8]) {
+        self.received = self.received.saturating_add(chunk.len());
+        if let Some(d) = self.decoder.as_mut()
+            && let Err(e) = d.push(chunk)
+        {
+            self.decoder = None;
+            self.failed = Some(CallError::new(Code::InvalidArgument, e));
+        }
+    }
 }
 
 /// Serves rank 0 until it says stop (or the MPI thread ends); then finalizes MPI.
@@ -41,10 +57,7 @@ pub fn serve(link: Link, incoming: Receiver<Incoming>, core: Arc<WorkerCore>) {
             Ok(m) if m.source != COORDINATOR_RANK => {}
             Ok(m) => {
                 if let Some(a) = stores.get_mut(&m.tag) {
-                    a.received += m.data.len();
-                    if !a.refused && a.payload.len() + m.data.len() <= a.expected {
-                        a.payload.extend_from_slice(&m.data);
-                    }
+                    a.take(&m.data);
                     if a.received >= a.expected
                         && let Some(a) = stores.remove(&m.tag)
                     {
@@ -62,46 +75,24 @@ pub fn serve(link: Link, incoming: Receiver<Incoming>, core: Arc<WorkerCore>) {
                         reply(&link, m.tag, answer);
                     }
                     Ok(Request::Store(first)) => {
+                        // The chunks on their way are counted by the header's size either way.
+                        let expected =
+                            first.meta.as_ref().and_then(|meta| usize::try_from(meta.payload_bytes).ok()).unwrap_or(0);
                         let admitted = check_version(first.version).and_then(|()| {
                             let meta = first.meta.clone().ok_or_else(|| {
                                 CallError::new(Code::InvalidArgument, "the store request carries no header")
                             })?;
-                            let expected = core.admit_store(first.session, &meta)?;
-                            Ok((meta, expected))
+                            core.admit_store(first.session, meta)
                         });
-                        let a = match admitted {
-                            Ok((meta, expected)) => {
-                                // Admitted (within the memory limit): room for all of it, bounded against a
-                                // bogus header.
-                                let mut payload = Vec::with_capacity(expected.min(MAX_MESSAGE_BYTES));
-                                payload.extend_from_slice(&first.data);
-                                Assembly {
-                                    session: first.session,
-                                    received: first.data.len(),
-                                    meta,
-                                    payload,
-                                    expected,
-                                    refused: false,
-                                }
-                            }
-                            Err(e) => {
-                                reply(&link, m.tag, Err(e));
-                                // The chunks already on their way are received and dropped.
-                                let expected = first
-                                    .meta
-                                    .as_ref()
-                                    .and_then(|meta| usize::try_from(meta.payload_bytes).ok())
-                                    .unwrap_or(0);
-                                Assembly {
-                                    session: first.session,
-                                    meta: ObjectMeta::default(),
-                                    payload: Vec::new(),
-                                    expected,
-                                    refused: true,
-                                    received: first.data.len(),
-                                }
-                            }
-                        };
+                        let mut a =
+                            Assembly { session: first.session, decoder: None, failed: None, expected, received: 0 };
+                        match admitted {
+                            Ok(decoder) => a.decoder = Some(decoder),
+                            // Refused at once; the chunks already on their way are received and
+                            // dropped.
+                            Err(e) => reply(&link, m.tag, Err(e)),
+                        }
+                        a.take(&first.data);
                         if a.received >= a.expected {
                             finish_store(&link, &core, m.tag, a, &mut handlers);
                         } else {
@@ -123,8 +114,7 @@ pub fn serve(link: Link, incoming: Receiver<Incoming>, core: Arc<WorkerCore>) {
                                 Ok(n) => n,
                             };
                             let (meta, payload) = core.transfer(req.session, req.id)?;
-                            let head = encode_ok(&DataChunk { meta: Some(meta), data: Vec::new() });
-                            let payload = Arc::new(payload);
+                            let head = encode_ok(&DataChunk { meta: Some(meta), data: Bytes::new() });
                             let mut parts = vec![Part::owned(head)];
                             parts.extend(Part::chunks(&payload, chunk));
                             Ok(parts)
@@ -137,7 +127,7 @@ pub fn serve(link: Link, incoming: Receiver<Incoming>, core: Arc<WorkerCore>) {
         }
         if tick.elapsed() >= Duration::from_secs(1) {
             core.expire_sessions();
-            crate::memory::release_free_memory();
+            crate::memory::release_free_memory_when_idle(core.idle_for());
             handlers.retain(|h| !h.is_finished());
             tick = Instant::now();
         }
@@ -180,12 +170,15 @@ fn spawn(
     }
 }
 
-/// Stores an object whose payload has arrived (decoding it off the dispatcher), or answers the
-/// refusal of one whose chunks were dropped.
+/// Stores an object whose payload has arrived (finishing it off the dispatcher), or answers the
+/// refusal of one whose chunks were bad (a store refused at admission was answered then).
 fn finish_store(link: &Arc<Link>, core: &Arc<WorkerCore>, tag: i32, a: Assembly, handlers: &mut Vec<JoinHandle<()>>) {
-    if a.refused {
+    let Some(decoder) = a.decoder else {
+        if let Some(e) = a.failed {
+            reply(link, tag, Err(e));
+        }
         return;
-    }
+    };
     if a.received != a.expected {
         let e = format!("more than the announced {} payload bytes", a.expected);
         reply(link, tag, Err(CallError::new(Code::InvalidArgument, e)));
@@ -193,7 +186,7 @@ fn finish_store(link: &Arc<Link>, core: &Arc<WorkerCore>, tag: i32, a: Assembly,
     }
     let core = Arc::clone(core);
     spawn(link, tag, handlers, move || {
-        let id = core.store(a.session, &a.meta, &a.payload)?;
+        let id = core.store(a.session, decoder)?;
         Ok(vec![Part::owned(encode_ok(&Stored { id }))])
     });
 }

@@ -1,12 +1,18 @@
 //! Data born on the workers: a matrix that only distributed pipelines read and that the workers
-//! can make themselves ([`RowSource`]: `rand`, `fill`) is generated there, each worker its row
-//! block of the cut the pipelines use, so no matrix bytes leave the coordinator. The generation is
-//! a job like a pipeline's: a `@dist` task (`daphne.randRows` or `daphne.fill` over the
+//! can make themselves ([`RowSource`]: `rand`, `fill`, `seq`, and `readMatrix` of a file with row
+//! blocks) is generated (or read) there, each worker its row block of the cut the pipelines use,
+//! so no matrix bytes leave the coordinator. The generation is a job like a pipeline's: a `@dist`
+//! task (`daphne.randRows`, `daphne.fill`, `daphne.seqRows` or `daphne.readRows` over the
 //! partition's first row and row count, which the coordinator fills in per partition) whose
 //! row-combined result stays on the workers as a [`Partitioned`] matrix. Its lineage is that job,
-//! so a block lost with its worker is generated again on another.
+//! so a block lost with its worker is generated (or read) again on another.
+//!
+//! A read the workers refuse (a worker without `--data-dir`, or the file outside it) or fail
+//! (they see another file, or a broken one) is done by the coordinator instead: the executor
+//! reads the file itself, which also reproduces a broken file's exact error. stderr says why,
+//! once per reason, and `--dist-stats` counts such reads.
 
-use super::lineage::{Job, Partitioned};
+use super::lineage::{Failure, Job, Partitioned};
 use super::plan::{Delivery, row_ranges};
 use super::stats::Counters;
 use super::{Coordinator, Input, internal};
@@ -47,6 +53,29 @@ fn task_of(source: &RowSource) -> (OpKind, Vec<GenArg>, Type) {
         RowSource::Fill { value, cols, vt, .. } => {
             (OpKind::Fill, vec![GenArg::Given(value.clone()), GenArg::RowCount, index(*cols)], block_type(*cols, *vt))
         }
+        RowSource::Seq { from, to, inc, vt, .. } => (
+            OpKind::SeqRows,
+            vec![
+                GenArg::Given(from.clone()),
+                GenArg::Given(to.clone()),
+                GenArg::Given(inc.clone()),
+                GenArg::FirstRow,
+                GenArg::RowCount,
+            ],
+            block_type(1, *vt),
+        ),
+        RowSource::Read { path, shape } => (
+            OpKind::ReadRows,
+            vec![
+                GenArg::Given(Scalar::Str(path.clone())),
+                index(shape.rows),
+                index(shape.cols),
+                GenArg::Given(Scalar::Index(i64::try_from(shape.bytes).unwrap_or(i64::MAX))),
+                GenArg::FirstRow,
+                GenArg::RowCount,
+            ],
+            block_type(shape.cols, shape.vt),
+        ),
     }
 }
 
@@ -97,16 +126,37 @@ impl Coordinator {
             combines: vec![Combine::Rows],
         });
         let all: Vec<usize> = (0..job.ranges.len()).collect();
-        let mut outcomes = self.retrying(|| {
+        let attempt = self.attempts(|| {
             let done = self.execute(&job, &all)?;
             self.combine(&job, done, &[true])
-        })?;
+        });
+        let mut outcomes = match (attempt, source) {
+            (Ok(outcomes), _) => outcomes,
+            (Err(Failure::Execution(why) | Failure::Error(DistError::Refused(why))), RowSource::Read { path, .. }) => {
+                Counters::add(&self.stats.read_here, 1);
+                self.note_once(format!(
+                    "daphne: the workers do not read {path} ({why}); the coordinator reads it and sends its rows"
+                ));
+                return Err(DistError::Refused(why));
+            }
+            (Err(f), _) => return Err(f.into_error()),
+        };
         match outcomes.pop() {
             Some(DistOutcome::Remote(r)) => {
-                Counters::add(&self.stats.generated, 1);
+                let counter =
+                    if matches!(source, RowSource::Read { .. }) { &self.stats.read } else { &self.stats.generated };
+                Counters::add(counter, 1);
                 r.into_any().downcast::<Partitioned>().map_err(|_| internal("a generated matrix of another kind"))
             }
             _ => Err(internal("a generation without its matrix")),
+        }
+    }
+
+    /// Prints a note on stderr unless this run printed it before.
+    fn note_once(&self, note: String) {
+        let first = self.notes.lock().map(|mut seen| seen.insert(note.clone())).unwrap_or(true);
+        if first {
+            eprintln!("{note}");
         }
     }
 }
@@ -116,6 +166,7 @@ mod tests {
     use super::*;
     use daphne_ir::ValueType;
     use daphne_ir::{parse_module, verify};
+    use daphne_runtime::kernels::row_reads::{FileShape, RowFormat};
 
     #[test]
     fn generation_tasks_are_valid_worker_modules() {
@@ -129,6 +180,17 @@ mod tests {
                 vt: ValueType::F64,
             },
             RowSource::Fill { value: Scalar::SI64(7), rows: 10, cols: 3, vt: ValueType::SI64 },
+            RowSource::Seq {
+                from: Scalar::F64(1.0),
+                to: Scalar::F64(3.5),
+                inc: Scalar::SI8(1),
+                rows: 3,
+                vt: ValueType::F64,
+            },
+            RowSource::Read {
+                path: "/data/x.csv".into(),
+                shape: FileShape { format: RowFormat::Csv, rows: 10, cols: 3, vt: ValueType::F32, bytes: 123 },
+            },
         ];
         for source in sources {
             let (kind, args, result) = task_of(&source);

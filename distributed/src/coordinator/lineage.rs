@@ -76,10 +76,23 @@ impl Drop for Partitioned {
     }
 }
 
-/// An attempt's failure: workers lost (the attempt is repeated without them) or a final error.
+/// An attempt's failure: workers lost (the attempt is repeated without them), an execution error
+/// a worker answered with (what it said), or a final error.
 pub(super) enum Failure {
     Lost(Vec<(usize, String)>),
+    Execution(String),
     Error(DistError),
+}
+
+impl Failure {
+    /// The error the executor sees.
+    pub(super) fn into_error(self) -> DistError {
+        match self {
+            Failure::Execution(_) => DistError::Execution,
+            Failure::Error(e) => e,
+            Failure::Lost(lost) => internal(format!("workers lost without recovery: {}", lost.len())),
+        }
+    }
 }
 
 impl From<DistError> for Failure {
@@ -91,12 +104,18 @@ impl From<DistError> for Failure {
 impl Coordinator {
     /// Runs `attempt` until it succeeds, fails for good, or no worker is left. Each repetition
     /// follows the loss of at least one worker, so it ends.
-    pub(super) fn retrying<T>(&self, mut attempt: impl FnMut() -> Result<T, Failure>) -> Result<T, DistError> {
+    pub(super) fn retrying<T>(&self, attempt: impl FnMut() -> Result<T, Failure>) -> Result<T, DistError> {
+        self.attempts(attempt).map_err(Failure::into_error)
+    }
+
+    /// Like [`Coordinator::retrying`], but a final failure comes back as it is (with a worker's
+    /// message about an execution error).
+    pub(super) fn attempts<T>(&self, mut attempt: impl FnMut() -> Result<T, Failure>) -> Result<T, Failure> {
         loop {
             match attempt() {
                 Ok(v) => return Ok(v),
-                Err(Failure::Error(e)) => return Err(e),
-                Err(Failure::Lost(lost)) => self.lose(lost)?,
+                Err(Failure::Lost(lost)) => self.lose(lost).map_err(Failure::Error)?,
+                Err(other) => return Err(other),
             }
         }
     }

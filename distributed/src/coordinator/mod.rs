@@ -6,7 +6,7 @@
 //! the workers as a [`Partitioned`] object instead of coming back. Every object a worker holds
 //! for this coordinator is freed as soon as nothing references it, and all of them at the end
 //! ([`gc`]). Matrices that only pipelines read and that the workers can make themselves are
-//! generated there ([`generate`]).
+//! generated there, and matrix files with row blocks read there ([`generate`]).
 //!
 //! Worker loss ([`lineage`]): a call that fails without an answer from the worker is followed by
 //! a health check; a worker that fails it is dropped for the rest of the run, and its partitions
@@ -61,6 +61,8 @@ pub struct Coordinator {
     placements: Mutex<Vec<Placement>>,
     garbage: Garbage,
     stats: Counters,
+    /// Notes already printed on stderr (each once per run).
+    notes: Mutex<std::collections::HashSet<String>>,
 }
 
 impl Coordinator {
@@ -89,6 +91,7 @@ impl Coordinator {
             placements: Mutex::new(Vec::new()),
             garbage: Arc::new(Mutex::new(Vec::new())),
             stats: Counters::default(),
+            notes: Mutex::new(std::collections::HashSet::new()),
         }
     }
 

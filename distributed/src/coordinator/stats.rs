@@ -19,6 +19,8 @@ pub(super) struct Counters {
     pub lost: AtomicU64,
     pub recomputed: AtomicU64,
     pub generated: AtomicU64,
+    pub read: AtomicU64,
+    pub read_here: AtomicU64,
     /// Nanoseconds per phase, as the coordinator waited for them (concurrent calls count once).
     pub plan_ns: AtomicU64,
     pub store_ns: AtomicU64,
@@ -73,8 +75,14 @@ pub struct DistStats {
     /// Workers lost during the run, and partitions computed again because of them.
     pub lost: u64,
     pub recomputed: u64,
-    /// Matrices the workers generated themselves (`rand`, `fill`), row block by row block.
+    /// Matrices the workers generated themselves (`rand`, `fill`, `seq`), row block by row block.
     pub generated: u64,
+    /// Matrix files the workers read, row block by row block (`readMatrix` whose result only
+    /// distributed pipelines read).
+    pub read: u64,
+    /// Such files the coordinator read instead, because the workers refused (no `--data-dir`,
+    /// or the file outside it) or failed; their rows were sent to the workers.
+    pub read_here: u64,
     pub phases: PhaseTimes,
 }
 
@@ -82,7 +90,7 @@ impl std::fmt::Display for DistStats {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "{} pipelines on workers, {} on the coordinator; sent {} objects ({} bytes), reused {}; fetched {} objects ({} bytes); kept {} results on the workers; {} workers lost, {} partitions recomputed; generated {} matrices on the workers",
+            "{} pipelines on workers, {} on the coordinator; sent {} objects ({} bytes), reused {}; fetched {} objects ({} bytes); kept {} results on the workers; {} workers lost, {} partitions recomputed; generated {} matrices on the workers; read {} files on the workers, {} on the coordinator instead",
             self.pipelines,
             self.local,
             self.stored,
@@ -93,7 +101,9 @@ impl std::fmt::Display for DistStats {
             self.kept,
             self.lost,
             self.recomputed,
-            self.generated
+            self.generated,
+            self.read,
+            self.read_here
         )?;
         let s = |d: Duration| d.as_secs_f64();
         let p = &self.phases;
@@ -127,6 +137,8 @@ impl Coordinator {
             lost: g(&c.lost),
             recomputed: g(&c.recomputed),
             generated: g(&c.generated),
+            read: g(&c.read),
+            read_here: g(&c.read_here),
             phases: PhaseTimes {
                 plan: t(&c.plan_ns),
                 store: t(&c.store_ns),

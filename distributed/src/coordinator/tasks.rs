@@ -146,22 +146,27 @@ impl Coordinator {
         Ran { stored, result, store, compute: computing.elapsed() }
     }
 
-    /// What failed calls mean: an error the worker answered with, or lost workers (those that do
-    /// not pass a health check).
+    /// What failed calls mean: a refusal by the worker's rules (`PermissionDenied`), an execution
+    /// error, another error the worker answered with, or lost workers (those that do not pass a
+    /// health check).
     pub(super) fn classify(&self, failed: Vec<(usize, CallError)>) -> Failure {
         let mut lost = Vec::new();
-        let mut execution = false;
+        let mut execution: Option<String> = None;
         for (w, e) in failed {
-            let worker_failed =
-                || DistError::Worker(format!("worker `{}` failed: {}", self.transport.address(w), e.describe()));
-            if e.code == Code::Aborted {
-                execution = true;
+            let address = self.transport.address(w);
+            if e.code == Code::PermissionDenied {
+                return Failure::Error(DistError::Refused(format!("worker `{address}` refused: {}", e.message)));
+            } else if e.code == Code::Aborted {
+                execution.get_or_insert_with(|| format!("worker `{address}`: {}", e.message));
             } else if e.is_answer() || self.transport.ping(w).is_ok() {
-                return Failure::Error(worker_failed());
+                return Failure::Error(DistError::Worker(format!("worker `{address}` failed: {}", e.describe())));
             } else {
                 lost.push((w, e.describe()));
             }
         }
-        if execution { Failure::Error(DistError::Execution) } else { Failure::Lost(lost) }
+        match execution {
+            Some(message) => Failure::Execution(message),
+            None => Failure::Lost(lost),
+        }
     }
 }

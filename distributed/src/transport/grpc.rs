@@ -7,11 +7,13 @@
 use super::{CallError, Code, Transport};
 use crate::auth::AttachToken;
 use crate::proto::worker_client::WorkerClient;
-use crate::proto::{Computed, FreeRequest, StoreChunk, Task, TaskInput, TransferRequest};
-use crate::protocol::{HEARTBEAT, MAX_MESSAGE_BYTES, PROTOCOL_VERSION, WINDOW_BYTES};
+use crate::proto::{Computed, DataChunk, FreeRequest, ObjectMeta, StoreChunk, Task, TaskInput, TransferRequest};
+use crate::protocol::{
+    CONNECTION_WINDOW_BYTES, FRAME_BYTES, HEARTBEAT, MAX_MESSAGE_BYTES, PROTOCOL_VERSION, WINDOW_BYTES,
+};
 use crate::{source_chain, tls, wire};
+use bytes::Bytes;
 use daphne_runtime::data::Data;
-use std::sync::Arc;
 use std::time::Duration;
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint};
@@ -127,20 +129,9 @@ impl Transport for GrpcTransport {
 
     fn store(&self, w: usize, data: &Data) -> Result<(u64, u64), CallError> {
         let client = self.client(w)?;
-        let (meta, payload) = wire::encode(data).map_err(|e| CallError::new(Code::InvalidArgument, e))?;
-        let (session, chunk) = (self.session, self.chunk_bytes);
-        let payload = Arc::new(payload);
+        let (meta, payload) = wire::encode_shared(data).map_err(|e| CallError::new(Code::InvalidArgument, e))?;
         let bytes = payload.len() as u64;
-        let n = payload.len().div_ceil(chunk).max(1);
-        let messages = (0..n).map(move |i| {
-            let (a, b) = ((i * chunk).min(payload.len()), ((i + 1) * chunk).min(payload.len()));
-            StoreChunk {
-                version: PROTOCOL_VERSION,
-                session,
-                meta: if i == 0 { Some(meta.clone()) } else { None },
-                data: payload[a..b].to_vec(),
-            }
-        });
+        let messages = store_chunks(self.session, meta, &payload, self.chunk_bytes);
         let id = self
             .rt
             .block_on(async move {
@@ -170,27 +161,15 @@ impl Transport for GrpcTransport {
             id,
             chunk_bytes: self.chunk_bytes as u64,
         };
-        let (meta, payload) = self
+        let decoder = self
             .rt
             .block_on(async move {
-                let mut stream = client.transfer(with_deadline(req, DATA_CALL_TIMEOUT)).await?.into_inner();
-                let first = stream.message().await?.ok_or_else(|| Status::data_loss("the worker sent no data"))?;
-                let meta = first.meta.ok_or_else(|| Status::data_loss("the worker's first chunk has no header"))?;
-                let expected = usize::try_from(meta.payload_bytes)
-                    .map_err(|_| Status::data_loss("the object does not fit this machine"))?;
-                let mut payload = Vec::with_capacity(expected.min(MAX_MESSAGE_BYTES));
-                payload.extend_from_slice(&first.data);
-                while let Some(c) = stream.message().await? {
-                    if payload.len() + c.data.len() > expected {
-                        return Err(Status::data_loss("the worker sent more bytes than announced"));
-                    }
-                    payload.extend_from_slice(&c.data);
-                }
-                Ok((meta, payload))
+                let stream = client.transfer(with_deadline(req, DATA_CALL_TIMEOUT)).await?.into_inner();
+                receive_object(stream).await
             })
             .map_err(|s| CallError::from(&s))?;
-        let bytes = payload.len() as u64;
-        let d = wire::decode(&meta, &payload).map_err(|e| CallError::new(Code::DataLoss, e))?;
+        let bytes = decoder.expected() as u64;
+        let d = decoder.finish().map_err(|e| CallError::new(Code::DataLoss, e))?;
         Ok((d, bytes))
     }
 
@@ -202,6 +181,62 @@ impl Transport for GrpcTransport {
             .map(|_| ())
             .map_err(|s| CallError::from(&s))
     }
+}
+
+/// The messages of a `Store` of one object: chunks of at most `chunk` bytes, slices of the
+/// payload (no copies); the first carries the header.
+pub fn store_chunks(
+    session: u64,
+    meta: ObjectMeta,
+    payload: &Bytes,
+    chunk: usize,
+) -> impl Iterator<Item = StoreChunk> + Send + 'static {
+    let mut meta = Some(meta);
+    wire::chunks(payload, chunk).map(move |data| StoreChunk {
+        version: PROTOCOL_VERSION,
+        session,
+        meta: meta.take(),
+        data,
+    })
+}
+
+/// Receives the chunks of a `Transfer` into a decoder (the cells of a dense matrix go straight
+/// into its final buffer as they arrive); a worker that sends other bytes than its header
+/// announces is `DATA_LOSS`. The decoder has all the payload: [`wire::Decoder::finish`] it.
+pub async fn receive_object(mut stream: tonic::Streaming<DataChunk>) -> Result<wire::Decoder, Status> {
+    let first = stream.message().await?.ok_or_else(|| Status::data_loss("the worker sent no data"))?;
+    let meta = first.meta.ok_or_else(|| Status::data_loss("the worker's first chunk has no header"))?;
+    let lost = |e: String| Status::data_loss(format!("the worker's object: {e}"));
+    let mut decoder = wire::Decoder::new(meta).map_err(|e| match e.code {
+        Code::ResourceExhausted => Status::resource_exhausted(e.message),
+        _ => lost(e.message),
+    })?;
+    decoder.push(&first.data).map_err(lost)?;
+    while let Some(c) = stream.message().await? {
+        if c.meta.is_some() {
+            return Err(Status::data_loss("the worker sent a second header within one object"));
+        }
+        decoder.push(&c.data).map_err(lost)?;
+    }
+    if decoder.received() != decoder.expected() {
+        return Err(lost(format!(
+            "the header announces {} payload bytes, {} arrived",
+            decoder.expected(),
+            decoder.received()
+        )));
+    }
+    Ok(decoder)
+}
+
+/// The HTTP/2 settings of the coordinator's connections (also for tools that measure them, such
+/// as `examples/transfer_throughput.rs`): large flow-control windows and frames, so that a
+/// chunked object streams at memory speed, and no Nagle delay.
+pub fn tune(endpoint: Endpoint) -> Endpoint {
+    endpoint
+        .tcp_nodelay(true)
+        .initial_stream_window_size(Some(WINDOW_BYTES))
+        .initial_connection_window_size(Some(CONNECTION_WINDOW_BYTES))
+        .max_frame_size(Some(FRAME_BYTES))
 }
 
 /// The gRPC status codes and the transport-neutral ones, both ways (the coordinator reads
@@ -252,15 +287,13 @@ fn first_call_hint(e: &CallError) -> String {
 /// CA certificate that signed the workers' certificates is given.
 async fn connect(addr: &str, token: &AttachToken, tls_ca: Option<&[u8]>) -> Result<Client, String> {
     let scheme = if tls_ca.is_some() { "https" } else { "http" };
-    let mut endpoint = Endpoint::from_shared(format!("{scheme}://{addr}"))
+    let endpoint = Endpoint::from_shared(format!("{scheme}://{addr}"))
         .map_err(|e| format!("the worker address `{addr}` is invalid: {e}"))?
         .connect_timeout(CONNECT_TIMEOUT)
-        .tcp_nodelay(true)
         .http2_keep_alive_interval(KEEPALIVE_INTERVAL)
         .keep_alive_timeout(KEEPALIVE_TIMEOUT)
-        .keep_alive_while_idle(true)
-        .initial_stream_window_size(Some(WINDOW_BYTES))
-        .initial_connection_window_size(Some(2 * WINDOW_BYTES));
+        .keep_alive_while_idle(true);
+    let mut endpoint = tune(endpoint);
     if let Some(ca) = tls_ca {
         let config = ClientTlsConfig::new()
             .ca_certificate(Certificate::from_pem(ca))

@@ -26,7 +26,10 @@ impl Pass for InferencePass {
         NAME
     }
 
-    fn run(&self, m: &mut Module, _cx: &mut PassCx<'_>) -> Result<Changed, PassError> {
+    fn run(&self, m: &mut Module, cx: &mut PassCx<'_>) -> Result<Changed, PassError> {
+        if let Some(folder) = cx.folder {
+            type_reads(m, folder);
+        }
         let order = callees_first(m);
         for _ in 0..MAX_ROUNDS {
             let before: Vec<Vec<Type>> = order.iter().map(|f| m.func_result_types(*f)).collect();
@@ -38,6 +41,38 @@ impl Pass for InferencePass {
             }
         }
         Ok(Changed::Yes)
+    }
+}
+
+/// Types each `readMatrix` of a constant file name from the file's meta data, as DAPHNE's compiler
+/// does (its rows, columns and value type), unless the script may write that file first: a
+/// `write` to the same constant name or to a name computed at run time. A file without meta data
+/// at compile time keeps the unknown type; one that changes before it is read is an error at run
+/// time (the read checks the type it was compiled with).
+fn type_reads(m: &mut Module, folder: &dyn daphne_ir::fold::ConstantFolder) {
+    let constant_path = |m: &Module, op: Op, i: usize| match m.operands(op).get(i).and_then(|v| constant_of(m, *v)) {
+        Some(Const::Str(p)) => Some(p),
+        _ => None,
+    };
+    let (mut reads, mut written, mut writes_anywhere) = (Vec::new(), Vec::new(), false);
+    m.walk(&mut |op| match m.kind(op) {
+        OpKind::Read => reads.push(op),
+        OpKind::Write => match constant_path(m, op, 1) {
+            Some(p) => written.push(p),
+            None => writes_anywhere = true,
+        },
+        _ => {}
+    });
+    if writes_anywhere {
+        return;
+    }
+    for op in reads {
+        let Some(&result) = m.results(op).first() else { continue };
+        let untyped = matches!(m.value_type(result), Type::Matrix(t) if t.vt.is_none() && t.rows.is_none());
+        let Some(path) = constant_path(m, op, 0).filter(|p| untyped && !written.contains(p)) else { continue };
+        if let Some(t) = folder.matrix_file_type(&path) {
+            m.set_value_type(result, t);
+        }
     }
 }
 

@@ -126,6 +126,8 @@ pub fn infer_shapes(kind: OpKind, input: &ShapeInput<'_>, results: usize) -> Res
             single((rows, Some(1)))
         }
         RandRows => single((input.size(7), input.size(1))),
+        SeqRows => single((input.size(4), Some(1))),
+        ReadRows => single((input.size(5), input.size(2))),
         Sample => single((input.size(1), Some(1))),
         DiagMatrix => single((s0.0, s0.0)),
         CreateFrame => {

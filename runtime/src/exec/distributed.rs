@@ -20,8 +20,8 @@ pub(crate) struct DistState {
     modules: HashMap<String, Arc<Module>>,
     /// Results of distributed pipelines that only distributed pipelines read.
     keep_remote: HashSet<Value>,
-    /// Results of data generators (`rand`, `fill`) that only distributed pipelines read: the
-    /// workers make them.
+    /// Results of data generators (`rand`, `fill`, `seq`) and matrix reads that only distributed
+    /// pipelines read: the workers make (or read) them.
     born_remote: HashSet<Value>,
 }
 
@@ -33,7 +33,7 @@ impl DistState {
             let ok = super::remote_uses::may_stay_remote(m);
             m.walk(&mut |op| match m.kind(op) {
                 OpKind::DistributedPipeline => keep_remote.extend(m.results(op).iter().filter(|r| ok.contains(r))),
-                OpKind::RandMatrix | OpKind::Fill => {
+                OpKind::RandMatrix | OpKind::Fill | OpKind::Seq | OpKind::Read => {
                     born_remote.extend(m.results(op).iter().filter(|r| ok.contains(r)))
                 }
                 _ => {}
@@ -91,7 +91,7 @@ impl Executor<'_, '_> {
                     return Ok(());
                 }
                 Err(DistError::Execution) => {}
-                Err(DistError::Worker(message)) => return Err(self.err(op, message)),
+                Err(DistError::Worker(message) | DistError::Refused(message)) => return Err(self.err(op, message)),
             }
         }
         if let Some(c) = &self.dist.distributor {
@@ -129,16 +129,16 @@ impl Executor<'_, '_> {
             return Ok(false);
         }
         let d = distributor.fetch_rows(&remote, r0, r1).map_err(|e| match e {
-            DistError::Worker(message) => self.err(op, message),
+            DistError::Worker(message) | DistError::Refused(message) => self.err(op, message),
             DistError::Execution => self.err(op, "internal error: fetching rows of remote data failed"),
         })?;
         env.insert(result, self.dispatch().represent(op, 0, d));
         Ok(true)
     }
 
-    /// Has the workers make the result of a data generator whose result only distributed
-    /// pipelines read; `false` when it is not such an op or they cannot make it (it then runs
-    /// here as usual).
+    /// Has the workers make the result of a data generator (or read the matrix file) whose result
+    /// only distributed pipelines read; `false` when it is not such an op or they cannot make it
+    /// (it then runs here as usual, and a later pipeline sends its rows).
     pub(crate) fn exec_generate(&mut self, op: Op, env: &mut Env) -> Result<bool, ExecError> {
         let m = self.m;
         let (Some(&result), Some(distributor)) = (m.results(op).first(), self.dist.distributor.clone()) else {
@@ -154,15 +154,19 @@ impl Executor<'_, '_> {
                 env.remote.insert(result, remote);
                 Ok(true)
             }
-            Err(DistError::Execution) => Ok(false),
+            Err(DistError::Execution | DistError::Refused(_)) => Ok(false),
             Err(DistError::Worker(message)) => Err(self.err(op, message)),
         }
     }
 
     /// What the workers are to make for a generator op, if they can make it exactly: a dense
     /// numeric result; for `rand`, a float one with sparsity 1 (a seed of -1 is drawn here, once
-    /// for all blocks).
+    /// for all blocks); for `readMatrix`, a file with row blocks (only its meta data, header or
+    /// footer is read here).
     fn row_source(&self, op: Op, result: Value, env: &Env) -> Option<RowSource> {
+        if self.m.kind(op) == OpKind::Read {
+            return self.read_source(op, result, env);
+        }
         let vt = match self.m.value_type(result) {
             Type::Matrix(t) if t.repr != Repr::Sparse => t.vt?.storage_vt(),
             _ => return None,
@@ -185,8 +189,36 @@ impl Executor<'_, '_> {
                 Some(RowSource::Rand { rows: size(0)?, cols: size(1)?, min: scalar(2)?, max: scalar(3)?, seed, vt })
             }
             OpKind::Fill => Some(RowSource::Fill { value: scalar(0)?, rows: size(1)?, cols: size(2)?, vt }),
+            OpKind::Seq => {
+                let (from, to, inc) = (scalar(0)?, scalar(1)?, scalar(2)?);
+                let rows = crate::kernels::datagen::seq_len(&from, &to, &inc, vt).ok()?;
+                Some(RowSource::Seq { from, to, inc, rows, vt })
+            }
             _ => None,
         }
+    }
+
+    /// The read of a matrix file by row blocks: its absolute path and what its meta data says.
+    fn read_source(&self, op: Op, result: Value, env: &Env) -> Option<RowSource> {
+        if !matches!(self.m.value_type(result), Type::Matrix(t) if t.repr != Repr::Sparse) {
+            return None;
+        }
+        let path = match env.get(self.m.operands(op).first()?)? {
+            Data::Scalar(Scalar::Str(p)) => p.clone(),
+            _ => return None,
+        };
+        let path = std::path::absolute(&path).ok()?.to_str()?.to_string();
+        let shape = crate::kernels::row_reads::matrix_shape(&path).ok()??;
+        // A file that changed since compilation is read here, where the read reports it.
+        let compiled = match self.m.value_type(result) {
+            Type::Matrix(t) => {
+                t.rows.is_none_or(|r| r == shape.rows as u64)
+                    && t.cols.is_none_or(|c| c == shape.cols as u64)
+                    && t.vt.is_none_or(|vt| vt.storage_vt() == shape.vt)
+            }
+            _ => false,
+        };
+        (compiled && shape.rows > 0 && shape.cols > 0).then_some(RowSource::Read { path, shape })
     }
 
     /// Fetches the operands of `op` that are held by workers.
@@ -205,7 +237,7 @@ impl Executor<'_, '_> {
                 .clone()
                 .ok_or_else(|| self.err(op, "internal error: remote data without a distributor"))?;
             let d = distributor.fetch(&p).map_err(|e| match e {
-                DistError::Worker(message) => self.err(op, message),
+                DistError::Worker(message) | DistError::Refused(message) => self.err(op, message),
                 DistError::Execution => self.err(op, "internal error: fetching remote data failed"),
             })?;
             let d = match self.m.defining_op(*v) {

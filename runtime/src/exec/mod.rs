@@ -226,7 +226,9 @@ impl<'a, 'o> Executor<'a, 'o> {
                     }
                     return Ok(());
                 }
-                OpKind::RandMatrix | OpKind::Fill if self.exec_generate(op, env)? => return Ok(()),
+                OpKind::RandMatrix | OpKind::Fill | OpKind::Seq | OpKind::Read if self.exec_generate(op, env)? => {
+                    return Ok(());
+                }
                 OpKind::SliceRow if self.exec_remote_slice(op, env)? => return Ok(()),
                 _ => {}
             }

@@ -381,7 +381,9 @@ pub fn rand_csr(
     }
 }
 
-fn seq_typed<T: Num + DenseElem>(start: T, end: T, inc: T) -> Result<Dense, String> {
+/// The number of cells of `seq(start, end, inc)`: the steps from `start` to `end`, plus one,
+/// less the last if adding up the steps overshoots `end` (by more than rounding).
+fn seq_len_typed<T: Num>(start: T, end: T, inc: T) -> Result<usize, String> {
     if inc.is_nan() || start.is_nan() || end.is_nan() {
         return Err("seq: from, to and inc must not be NaN".into());
     }
@@ -389,7 +391,7 @@ fn seq_typed<T: Num + DenseElem>(start: T, end: T, inc: T) -> Result<Dense, Stri
         return Err("seq: inc should not be zero".into());
     }
     if (start < end && inc < T::zero()) || (start > end && inc > T::zero()) {
-        return Ok(T::wrap(DenseMatrix::from_vec(0, 1, Vec::new())));
+        return Ok(0);
     }
     let abs = |x: T| if x < T::zero() { x.neg() } else { x };
     let dist = abs(end.sub(start));
@@ -400,20 +402,65 @@ fn seq_typed<T: Num + DenseElem>(start: T, end: T, inc: T) -> Result<Dense, Stri
         (dist.to_i128() / abs(inc).to_i128()) as f64
     };
     let expected = steps as usize + 1;
-    let mut values = Vec::with_capacity(expected);
-    let mut acc = start;
-    for _ in 0..expected {
+    let last = seq_cell(start, inc, expected - 1).to_f64();
+    let eps = 1.0e-13;
+    let (s, e) = (start.to_f64(), end.to_f64());
+    if (e < s && e - last > eps) || (e > s && last - e > eps) { Ok(expected - 1) } else { Ok(expected) }
+}
+
+/// Cell `i` of a `seq` from `start` in steps of `inc`: the steps added one by one, as the whole
+/// column adds them (for floats the rounding of every addition counts; integers wrap, so a
+/// product gives the same cell).
+fn seq_cell<T: Num>(start: T, inc: T, i: usize) -> T {
+    if T::IS_FLOAT {
+        let mut acc = start;
+        for _ in 0..i {
+            acc = acc.add(inc);
+        }
+        acc
+    } else {
+        start.add(T::from_i128(i as i128).mul(inc))
+    }
+}
+
+/// Cells `first .. first + count` of a `seq` from `start` in steps of `inc`.
+fn seq_cells<T: Num>(start: T, inc: T, first: usize, count: usize) -> Vec<T> {
+    let mut values = Vec::with_capacity(count);
+    let mut acc = seq_cell(start, inc, first);
+    for _ in 0..count {
         values.push(acc);
         acc = acc.add(inc);
     }
-    let last = values[expected - 1].to_f64();
-    let eps = 1.0e-13;
-    let (s, e) = (start.to_f64(), end.to_f64());
-    if (e < s && e - last > eps) || (e > s && last - e > eps) {
-        values.pop();
-    }
-    let n = values.len();
-    Ok(T::wrap(DenseMatrix::from_vec(n, 1, values)))
+    values
+}
+
+fn seq_typed<T: Num + DenseElem>(start: T, end: T, inc: T) -> Result<Dense, String> {
+    let n = seq_len_typed(start, end, inc)?;
+    Ok(T::wrap(DenseMatrix::from_vec(n, 1, seq_cells(start, inc, 0, n))))
+}
+
+/// The number of rows of `seq(from, to, inc)` of value type `vt`.
+pub fn seq_len(from: &Scalar, to: &Scalar, inc: &Scalar, vt: ValueType) -> Result<usize, String> {
+    with_num_vt!(vt.storage_vt(), T => {
+        seq_len_typed::<T>(T::from_scalar(from)?, T::from_scalar(to)?, T::from_scalar(inc)?)
+    }, str => Err("seq: the value type must be numeric".to_string()))
+}
+
+/// `daphne.seqRows`: rows `first .. first + count` of `seq(from, to, inc)`, the same cells as the
+/// whole column has there (how a worker makes its row block).
+pub fn seq_rows(
+    (from, to, inc): (&Scalar, &Scalar, &Scalar),
+    (first, count): (usize, usize),
+    vt: ValueType,
+) -> Result<Dense, String> {
+    with_num_vt!(vt.storage_vt(), T => {
+        let (start, end, step) = (T::from_scalar(from)?, T::from_scalar(to)?, T::from_scalar(inc)?);
+        let n = seq_len_typed(start, end, step)?;
+        if first.checked_add(count).is_none_or(|last| last > n) {
+            return Err(format!("seq: rows {first}..{} are not rows of a column of {n}", first.saturating_add(count)));
+        }
+        Ok(T::wrap(DenseMatrix::from_vec(count, 1, seq_cells(start, step, first, count))))
+    }, str => Err("seq: the value type must be numeric".to_string()))
 }
 
 /// `seq(from, to, inc)`: a column from `from` towards `to` (inclusive) in steps of `inc`.
@@ -569,6 +616,15 @@ pub fn run_seq(a: &OpArgs<'_>) -> Out {
     mat(seq(from, to, inc, vt)?)
 }
 
+/// `daphne.seqRows`.
+pub fn run_seq_rows(a: &OpArgs<'_>) -> Out {
+    let vt = a.result_vt(0)?;
+    let (from, to, inc) = (a.scalar(0, "from")?, a.scalar(1, "to")?, a.scalar(2, "inc")?);
+    let first = a.size(3, "the first row")?;
+    let count = a.size(4, "the number of rows of the block")?;
+    mat(seq_rows((from, to, inc), (first, count), vt)?)
+}
+
 /// `daphne.sample`.
 pub fn run_sample(a: &OpArgs<'_>) -> Out {
     let vt = a.result_vt(0)?;
@@ -597,6 +653,32 @@ mod tests {
         assert_eq!(s.rows(), 3);
         let s = seq(&Scalar::SI64(1), &Scalar::SI64(5), &Scalar::SI64(-1), ValueType::SI64).unwrap();
         assert_eq!(s.rows(), 0);
+    }
+
+    #[test]
+    fn seq_row_blocks_are_the_cells_of_the_whole_column() {
+        // 0.1 is not exact in binary: adding it up drifts from i * 0.1, and a block must drift
+        // exactly as the whole column does.
+        let cases = [
+            (Scalar::F64(0.0), Scalar::F64(100.0), Scalar::F64(0.1), ValueType::F64),
+            (Scalar::F64(3.0), Scalar::F64(-7.5), Scalar::F64(-0.3), ValueType::F64),
+            (Scalar::F32(1.0), Scalar::F32(50.0), Scalar::F32(0.7), ValueType::F32),
+            (Scalar::SI64(-5), Scalar::SI64(1000), Scalar::SI8(7), ValueType::SI64),
+            (Scalar::UI8(3), Scalar::UI8(250), Scalar::SI64(4), ValueType::UI8),
+        ];
+        for (from, to, inc, vt) in cases {
+            let whole = seq(&from, &to, &inc, vt).unwrap();
+            let n = seq_len(&from, &to, &inc, vt).unwrap();
+            assert_eq!(n, whole.rows());
+            for (first, count) in [(0, n), (0, 1), (n / 3, n / 3), (n - 1, 1), (n / 2, n - n / 2), (n, 0)] {
+                let block = seq_rows((&from, &to, &inc), (first, count), vt).unwrap();
+                assert_eq!(block.rows(), count);
+                for r in 0..count {
+                    assert_eq!(block.get(r, 0), whole.get(first + r, 0), "{vt:?} row {}", first + r);
+                }
+            }
+            assert!(seq_rows((&from, &to, &inc), (n, 1), vt).unwrap_err().contains("are not rows"));
+        }
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! File I/O in DAPHNE's formats, so that `readMatrix`, `readFrame` and `write` exchange files with
 //! DAPHNE itself: CSV data with a `<file>.meta` JSON sidecar (matrices and frames) and Matrix Market
-//! (`.mtx`, reading only, as in DAPHNE).
+//! (`.mtx`, reading only, as in DAPHNE). Files named `.dbin` (our binary format, [`super::dbin`])
+//! and `.parquet` ([`super::parquet`]) go to their own modules; a block of rows of a numeric CSV
+//! matrix ([`read_csv_rows`]) is what a distributed worker reads of it.
 //!
 //! The formats follow DAPHNE's readers and writers (`ReadCsvFile.h`, `WriteCsv.h`, `ReadMM.h`,
 //! `MetaDataParser.cpp`):
@@ -358,20 +360,25 @@ pub fn read_matrix(path: &str) -> Result<Matrix, String> {
             let vt = meta.matrix_value_type();
             let cap = meta.num_rows.saturating_mul(meta.num_cols).min(text.len() + 1);
             let mut cells = [Cells::new(vt, cap).map_err(|e| format!("cannot read {path}: {e}"))?];
-            parse_csv(path, &text, meta.num_rows, meta.num_cols, &mut cells)?;
+            let rows = CsvRows { first: 0, count: meta.num_rows, total: meta.num_rows, to_end: true };
+            parse_csv(path, &text, rows, meta.num_cols, &mut cells)?;
             let [cells] = cells;
             Ok(Matrix::Dense(cells.into_dense(meta.num_rows, meta.num_cols)))
         }
         "mtx" => read_mtx(path, false),
-        _ => Err(unsupported_extension("read a matrix from", path, ".csv, .mtx")),
+        "dbin" => crate::kernels::dbin::read_matrix(path),
+        "parquet" => crate::kernels::parquet::read_matrix(path),
+        _ => Err(unsupported_extension("read a matrix from", path, ".csv, .mtx, .dbin, .parquet")),
     }
 }
 
 /// Reads a frame from a `.csv` file with `<file>.meta` (a schema with labels and value types, or one
 /// value type for all columns; columns without a label are called `col_<i>`).
 pub fn read_frame(path: &str) -> Result<Frame, String> {
-    if extension(path) != "csv" {
-        return Err(unsupported_extension("read a frame from", path, ".csv"));
+    match extension(path) {
+        "csv" => {}
+        "parquet" => return crate::kernels::parquet::read_frame(path),
+        _ => return Err(unsupported_extension("read a frame from", path, ".csv, .parquet")),
     }
     let text = read_text(path)?;
     let meta = read_meta(path)?;
@@ -382,7 +389,8 @@ pub fn read_frame(path: &str) -> Result<Frame, String> {
         .map(|vt| Cells::new(vt, cap))
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| format!("cannot read {path}: {e}"))?;
-    parse_csv(path, &text, meta.num_rows, meta.num_cols, &mut cells)?;
+    let rows = CsvRows { first: 0, count: meta.num_rows, total: meta.num_rows, to_end: true };
+    parse_csv(path, &text, rows, meta.num_cols, &mut cells)?;
     let columns = cells.into_iter().map(|c| c.into_dense(meta.num_rows, 1)).collect();
     Frame::new(columns, meta.labels()).map_err(|e| format!("cannot read {path}: {e}"))
 }
@@ -584,14 +592,28 @@ impl<'a> CsvCursor<'a> {
     }
 }
 
-/// Parses `rows` lines of `cols` fields into `cells`: one `Cells` for all fields (a matrix) or one
-/// per column (a frame).
-fn parse_csv(path: &str, text: &str, rows: usize, cols: usize, cells: &mut [Cells]) -> Result<(), String> {
-    let mut cur = CsvCursor { path, text, pos: 0, line: 1 };
+/// Which rows of a CSV file a text holds: rows `first .. first + count` of a file of `total` rows;
+/// `to_end`: the text runs to the end of the file (so nothing but blanks may follow the rows).
+#[derive(Clone, Copy)]
+struct CsvRows {
+    first: usize,
+    count: usize,
+    total: usize,
+    to_end: bool,
+}
+
+/// Parses the lines of `rows` (each `cols` fields) from `text` into `cells`: one `Cells` for all
+/// fields (a matrix) or one per column (a frame). Errors name the file and its line.
+fn parse_csv(path: &str, text: &str, rows: CsvRows, cols: usize, cells: &mut [Cells]) -> Result<(), String> {
+    let mut cur = CsvCursor { path, text, pos: 0, line: rows.first + 1 };
     if cols > 0 {
-        for r in 0..rows {
+        for r in 0..rows.count {
             if cur.pos >= text.len() {
-                return Err(format!("cannot read {path}: the file has {r} rows, but its meta data says {rows}"));
+                return Err(format!(
+                    "cannot read {path}: the file has {} rows, but its meta data says {}",
+                    rows.first + r,
+                    rows.total
+                ));
             }
             let line = cur.line;
             for c in 0..cols {
@@ -624,13 +646,101 @@ fn parse_csv(path: &str, text: &str, rows: usize, cols: usize, cells: &mut [Cell
             }
         }
     }
-    if !text[cur.pos..].trim().is_empty() {
+    if rows.to_end && !text[cur.pos..].trim().is_empty() {
         return Err(format!(
-            "cannot read {path}: line {}: the file has more than the {rows} rows its meta data says",
-            cur.line
+            "cannot read {path}: line {}: the file has more than the {} rows its meta data says",
+            cur.line, rows.total
         ));
     }
     Ok(())
+}
+
+/// Whether a matrix of this value type can be read by row blocks from CSV: numeric cells, which
+/// are never quoted, so every line break ends a row.
+pub fn csv_rows_readable(vt: ValueType) -> bool {
+    vt.storage_vt() != ValueType::Str && vt != ValueType::Bool
+}
+
+/// Rows `first .. first + count` of the numeric CSV matrix `path` of `rows` x `cols` cells of
+/// `vt` (its meta data): how a worker reads its row block. It reads the file up to the end of
+/// its rows (to the end of the file for the last block), counting line breaks up to its first
+/// row; the cells and the errors (file, line, column) are those of reading the whole file.
+pub fn read_csv_rows(
+    path: &str,
+    (rows, cols, vt): (usize, usize, ValueType),
+    first: usize,
+    count: usize,
+) -> Result<Matrix, String> {
+    use std::io::Read as _;
+    if !csv_rows_readable(vt) {
+        return Err(format!("cannot read {path}: a {} matrix is not read by row blocks", vt.dsl_name()));
+    }
+    if first.checked_add(count).is_none_or(|end| end > rows) {
+        return Err(format!("cannot read {path}: rows {first}..{} are not rows of its {rows} rows", first + count));
+    }
+    if count == 0 {
+        return Ok(Matrix::Dense(
+            Cells::new(vt, 0).map_err(|e| format!("cannot read {path}: {e}"))?.into_dense(0, cols),
+        ));
+    }
+    let io_err = |e: std::io::Error| format!("cannot read {path}: {e}");
+    let mut file = fs::File::open(path).map_err(io_err)?;
+    let size = file.metadata().map_err(io_err)?.len();
+    let to_end = first + count == rows;
+    // Read the file block by block: skip `first` line breaks, then keep the bytes up to `count`
+    // more (or all that follows, for the last block).
+    let mut buf = vec![0u8; 1 << 20];
+    let mut kept: Vec<u8> = Vec::new();
+    if rows > 0 {
+        kept.reserve(usize::try_from(size / rows as u64).unwrap_or(0).saturating_mul(count).saturating_add(64));
+    }
+    let (mut skipped, mut taken, mut offset, mut block_start) = (0usize, 0usize, 0u64, 0u64);
+    'read: loop {
+        let n = file.read(&mut buf).map_err(io_err)?;
+        if n == 0 {
+            break;
+        }
+        let mut chunk = &buf[..n];
+        while skipped < first {
+            let Some(i) = memchr::memchr(b'\n', chunk) else {
+                offset += n as u64;
+                continue 'read;
+            };
+            skipped += 1;
+            chunk = &chunk[i + 1..];
+            block_start = offset + (n - chunk.len()) as u64;
+        }
+        offset += n as u64;
+        if to_end {
+            kept.extend_from_slice(chunk);
+            continue;
+        }
+        for i in memchr::memchr_iter(b'\n', chunk) {
+            taken += 1;
+            if taken == count {
+                kept.extend_from_slice(&chunk[..=i]);
+                break 'read;
+            }
+        }
+        kept.extend_from_slice(chunk);
+    }
+    if skipped < first {
+        return Err(format!(
+            "cannot read {path}: the file ends before row {} (its meta data says {rows} rows)",
+            first + 1
+        ));
+    }
+    let text = String::from_utf8(kept).map_err(|e| {
+        format!(
+            "cannot read {path}: the file is not valid UTF-8 (byte {})",
+            block_start + e.utf8_error().valid_up_to() as u64
+        )
+    })?;
+    let mut cells = [Cells::new(vt, count.saturating_mul(cols).min(text.len() + 1))
+        .map_err(|e| format!("cannot read {path}: {e}"))?];
+    parse_csv(path, &text, CsvRows { first, count, total: rows, to_end }, cols, &mut cells)?;
+    let [cells] = cells;
+    Ok(Matrix::Dense(cells.into_dense(count, cols)))
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -917,8 +1027,11 @@ fn write_csv_rows(path: &str, rows: usize, cols: usize, mut row: impl FnMut(usiz
 
 /// Writes a matrix as `.csv` plus `<file>.meta` (CSR matrices are written densely, as DAPHNE does).
 pub fn write_matrix(m: &Matrix, path: &str) -> Result<(), String> {
-    if extension(path) != "csv" {
-        return Err(unsupported_extension("write a matrix to", path, ".csv"));
+    match extension(path) {
+        "csv" => {}
+        "dbin" => return crate::kernels::dbin::write_matrix(m, path),
+        "parquet" => return crate::kernels::parquet::write_matrix(m, path),
+        _ => return Err(unsupported_extension("write a matrix to", path, ".csv, .dbin, .parquet")),
     }
     let d = m.dense();
     let meta = FileMeta::matrix(d.rows(), d.cols(), d.vt());
@@ -937,8 +1050,10 @@ pub fn write_matrix(m: &Matrix, path: &str) -> Result<(), String> {
 
 /// Writes a frame as `.csv` plus `<file>.meta` with its schema and labels.
 pub fn write_frame(f: &Frame, path: &str) -> Result<(), String> {
-    if extension(path) != "csv" {
-        return Err(unsupported_extension("write a frame to", path, ".csv"));
+    match extension(path) {
+        "csv" => {}
+        "parquet" => return crate::kernels::parquet::write_frame(f, path),
+        _ => return Err(unsupported_extension("write a frame to", path, ".csv, .parquet")),
     }
     let columns =
         f.labels().iter().zip(f.columns()).map(|(l, c)| ColumnMeta { label: l.clone(), value_type: c.vt() }).collect();
@@ -965,7 +1080,11 @@ pub fn run_read(a: &OpArgs<'_>) -> Out {
     let path = a.string(0, "the file name")?;
     one(match a.static_type(0) {
         Type::Frame(_) => Data::Frame(read_frame(&path)?),
-        _ => Data::Matrix(read_matrix(&path)?),
+        t => {
+            let m = read_matrix(&path)?;
+            crate::kernels::row_reads::check_compiled_type(&path, &m, t)?;
+            Data::Matrix(m)
+        }
     })
 }
 
@@ -1441,13 +1560,19 @@ mod tests {
         let foo = t.file("in.foo", "1\n", Some(r#"{"numRows": 1, "numCols": 1, "valueType": "si64"}"#));
         assert_eq!(
             read_matrix(&foo).unwrap_err(),
-            format!("cannot read a matrix from {foo}: unsupported file extension '.foo' (supported: .csv, .mtx)")
+            format!(
+                "cannot read a matrix from {foo}: unsupported file extension '.foo' (supported: .csv, .mtx, .dbin, .parquet)"
+            )
         );
         assert!(read_frame(&foo).unwrap_err().contains("unsupported file extension '.foo'"));
         let none = t.file("in", "1\n", None);
         assert!(read_matrix(&none).unwrap_err().contains("the file name has no extension"));
         let out = t.path("out.foo");
-        assert!(write_matrix(&m, &out).unwrap_err().contains("unsupported file extension '.foo' (supported: .csv)"));
+        assert!(
+            write_matrix(&m, &out)
+                .unwrap_err()
+                .contains("unsupported file extension '.foo' (supported: .csv, .dbin, .parquet)")
+        );
         assert!(write_matrix(&m, &t.path("out.mtx")).is_err(), "DAPHNE cannot write Matrix Market files");
         let f = Frame::new(vec![Dense::SI64(DenseMatrix::from_vec(1, 1, vec![1]))], vec!["a".into()]).unwrap();
         assert!(write_frame(&f, &t.path("out")).unwrap_err().contains("no extension"));

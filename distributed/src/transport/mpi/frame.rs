@@ -138,7 +138,7 @@ mod tests {
             version: 1,
             session: 7,
             meta: Some(ObjectMeta { rows: 3, payload_bytes: 24, ..ObjectMeta::default() }),
-            data: vec![],
+            data: bytes::Bytes::new(),
         };
         match Request::decode(&Request::Store(store.clone()).encode()) {
             Ok(Request::Store(s)) => assert_eq!(s, store),

@@ -6,12 +6,13 @@
 //! notice by their own deadlines, and two ranks sending to each other at once cannot deadlock,
 //! since both keep receiving. All MPI calls happen on this thread (`MPI_THREAD_FUNNELED`).
 
+use bytes::Bytes;
 use mpi::Threading;
 use mpi::point_to_point::{Destination, MatchedReceiveVec, Source};
 use mpi::request::{Request, StaticScope};
 use mpi::topology::Communicator;
+use std::sync::Mutex;
 use std::sync::mpsc::{self, Receiver, Sender, TryRecvError};
-use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -22,26 +23,23 @@ pub struct Incoming {
     pub data: Vec<u8>,
 }
 
-/// Bytes to send: a range of a shared buffer, so that the chunks of a large payload are sent
-/// without copies.
+/// Bytes to send: a slice of a shared payload (`wire::encode_shared`: for a dense matrix the
+/// matrix's own memory), so that the chunks of a large object are sent without copies.
 pub struct Part {
-    buf: Arc<Vec<u8>>,
-    start: usize,
-    end: usize,
+    bytes: Bytes,
 }
 
 impl Part {
     /// A whole message of its own.
     pub fn owned(bytes: Vec<u8>) -> Part {
-        let end = bytes.len();
-        Part { buf: Arc::new(bytes), start: 0, end }
+        Part { bytes: Bytes::from(bytes) }
     }
 
     /// The chunks of at most `chunk` bytes of `payload` (none for an empty payload).
-    pub fn chunks(payload: &Arc<Vec<u8>>, chunk: usize) -> Vec<Part> {
+    pub fn chunks(payload: &Bytes, chunk: usize) -> Vec<Part> {
         let chunk = chunk.max(1);
         (0..payload.len().div_ceil(chunk))
-            .map(|i| Part { buf: Arc::clone(payload), start: i * chunk, end: ((i + 1) * chunk).min(payload.len()) })
+            .map(|i| Part { bytes: payload.slice(i * chunk..((i + 1) * chunk).min(payload.len())) })
             .collect()
     }
 }
@@ -143,7 +141,7 @@ impl Drop for Link {
 /// A send MPI has not finished, and the bytes it reads.
 struct Pending {
     request: Request<'static, [u8], StaticScope>,
-    _keep: Arc<Vec<u8>>,
+    _keep: Bytes,
 }
 
 /// The MPI thread's loop: post sends, receive what arrived, complete sends; after the last
@@ -163,14 +161,14 @@ fn progress(world: &mpi::topology::SimpleCommunicator, commands: &Receiver<Comma
                     }
                     let target = world.process_at_rank(dest);
                     for p in parts {
-                        // SAFETY: the slice lies within `p.buf` (`start <= end <= len`, by
-                        // construction in `Part`), and `p.buf` is kept alive in `pending` with the
-                        // request until MPI reports the send complete; if it never completes, both
-                        // are leaked at the end instead of freed. The buffer is never written.
+                        // SAFETY: `p.bytes` is a slice of memory that lives as long as a handle
+                        // of it does and never moves or changes (`Bytes`), and that handle is
+                        // kept in `pending` with the request until MPI reports the send complete;
+                        // if it never completes, both are leaked at the end instead of freed.
                         let bytes: &'static [u8] =
-                            unsafe { std::slice::from_raw_parts(p.buf.as_ptr().add(p.start), p.end - p.start) };
+                            unsafe { std::slice::from_raw_parts(p.bytes.as_ptr(), p.bytes.len()) };
                         let request = target.immediate_send_with_tag(StaticScope, bytes, tag);
-                        pending.push(Pending { request, _keep: p.buf });
+                        pending.push(Pending { request, _keep: p.bytes });
                     }
                 }
                 Ok(Command::Abort(code)) => world.abort(code),

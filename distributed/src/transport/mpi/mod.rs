@@ -15,8 +15,9 @@ pub mod link;
 
 use super::{CallError, Code, Transport};
 use crate::proto::{Computed, DataChunk, FreeRequest, Freed, StoreChunk, Stored, Task, TaskInput, TransferRequest};
-use crate::protocol::{MAX_MESSAGE_BYTES, PROTOCOL_VERSION};
+use crate::protocol::PROTOCOL_VERSION;
 use crate::wire;
+use bytes::Bytes;
 use daphne_runtime::data::Data;
 use frame::{COORDINATOR_RANK, MAX_TAG, Request, decode_reply};
 use link::{Incoming, Link, Part};
@@ -200,7 +201,7 @@ impl Inner {
         &self,
         w: usize,
         request: &Request,
-        payload: Option<&Arc<Vec<u8>>>,
+        payload: Option<&Bytes>,
         limit: Duration,
     ) -> Result<Call<'_>, CallError> {
         if w >= self.addresses.len() {
@@ -304,14 +305,13 @@ impl Transport for MpiTransport {
     }
 
     fn store(&self, w: usize, data: &Data) -> Result<(u64, u64), CallError> {
-        let (meta, payload) = wire::encode(data).map_err(|e| CallError::new(Code::InvalidArgument, e))?;
+        let (meta, payload) = wire::encode_shared(data).map_err(|e| CallError::new(Code::InvalidArgument, e))?;
         let bytes = payload.len() as u64;
-        let payload = Arc::new(payload);
         let request = Request::Store(StoreChunk {
             version: PROTOCOL_VERSION,
             session: self.inner.session,
             meta: Some(meta),
-            data: Vec::new(),
+            data: Bytes::new(),
         });
         let call = self.inner.begin(w, &request, Some(&payload), DATA_CALL_TIMEOUT)?;
         let stored: Stored = decode_reply(&call.next()?)?;
@@ -335,21 +335,20 @@ impl Transport for MpiTransport {
         let head: DataChunk = decode_reply(&call.next()?)?;
         let lost = |m: &str| CallError::new(Code::DataLoss, m.to_string());
         let meta = head.meta.ok_or_else(|| lost("the worker's answer has no header"))?;
-        let expected = usize::try_from(meta.payload_bytes).map_err(|_| lost("the object does not fit this machine"))?;
-        let mut payload = Vec::with_capacity(expected.min(MAX_MESSAGE_BYTES));
-        payload.extend_from_slice(&head.data);
-        while payload.len() < expected {
+        let mut decoder = wire::Decoder::new(meta).map_err(|e| match e.code {
+            Code::ResourceExhausted => e,
+            _ => lost(&format!("the worker's object: {}", e.message)),
+        })?;
+        decoder.push(&head.data).map_err(|_| lost("the worker sent more bytes than announced"))?;
+        while decoder.received() < decoder.expected() {
             let chunk = call.next()?;
-            if chunk.is_empty() || payload.len() + chunk.len() > expected {
+            if chunk.is_empty() {
                 return Err(lost("the worker sent other bytes than announced"));
             }
-            payload.extend_from_slice(&chunk);
+            decoder.push(&chunk).map_err(|_| lost("the worker sent other bytes than announced"))?;
         }
-        if payload.len() != expected {
-            return Err(lost("the worker sent more bytes than announced"));
-        }
-        let bytes = payload.len() as u64;
-        let d = wire::decode(&meta, &payload).map_err(|e| CallError::new(Code::DataLoss, e))?;
+        let bytes = decoder.expected() as u64;
+        let d = decoder.finish().map_err(|e| CallError::new(Code::DataLoss, e))?;
         Ok((d, bytes))
     }
 
