@@ -5,6 +5,6 @@
 # With DISTRIBUTED_WORKERS=host:port,... set, it uses those workers instead.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
+DAPHNE_PYTHON_PROFILE=release bash scripts/setup.sh
 cargo build --release --bin daphne --bin DistributedWorker
 ./target/release/daphne --distributed --dist-stats scripts/examples/distributed.daph

@@ -115,7 +115,7 @@ raw_cells!(f64, f32, i64, i32, i8, u64, u32, u8);
 /// The cells `range` of a matrix's buffer, seen as bytes: what a zero-copy payload owns (the
 /// buffer stays alive as long as any chunk of the payload does).
 struct CellBytes<T> {
-    buf: std::sync::Arc<Vec<T>>,
+    buf: std::sync::Arc<daphne_runtime::dense::Storage<T>>,
     range: std::ops::Range<usize>,
 }
 

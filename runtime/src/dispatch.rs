@@ -224,6 +224,8 @@ impl OpDispatch<'_> {
             | OpKind::Condition
             | OpKind::Print
             | OpKind::Map
+            | OpKind::ReceiveFromNumpy
+            | OpKind::SaveDaphneLibResult
             | OpKind::VectorizedPipeline
             | OpKind::DistributedPipeline => {
                 Err(format!("internal error: `{}` is run by the executor, not by the op dispatch", kind.name()))
@@ -255,8 +257,6 @@ impl OpDispatch<'_> {
             | OpKind::SemiJoin
             | OpKind::GroupJoin
             | OpKind::Group
-            | OpKind::ReceiveFromNumpy
-            | OpKind::SaveDaphneLibResult
             | OpKind::OpenFile
             | OpKind::OpenDevice
             | OpKind::OpenFileOnTarget

@@ -17,6 +17,9 @@
 //!    `print` itself, hands pipelines to the engine and distributed pipelines to the
 //!    [`distributor::Distributor`].
 //!
+//! A host program running scripts in-process (the Python API) binds its data and collects results
+//! through [`host::HostExchange`] (`receiveFromNumpy`, `saveDaphneLibResult`).
+//!
 //! The distributed runtime (the `daphne-distributed` crate, above this one) implements
 //! [`distributor::Distributor`]; this crate defines the trait and never names that crate, so it
 //! builds without the network stack.
@@ -32,6 +35,7 @@ pub mod exec;
 pub mod fold;
 pub mod format;
 pub mod frame;
+pub mod host;
 pub mod kernels;
 pub mod matrix;
 pub mod memory;

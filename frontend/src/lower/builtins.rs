@@ -481,19 +481,28 @@ impl Lowerer<'_> {
             "receiveFromNumpy" => {
                 self.exact(name, args, 4, span)?;
                 let code = self.const_int(args[3], "the value type code of `receiveFromNumpy`")?;
+                // DAPHNE's `ValueTypeCode` (what DaphneLib passes): SI8 = 0 up to F64 = 7, STR = 8.
                 let vt = match code {
-                    1 => ValueType::SI8,
-                    2 => ValueType::SI32,
-                    3 => ValueType::SI64,
-                    4 => ValueType::UI8,
-                    5 => ValueType::UI32,
-                    6 => ValueType::UI64,
-                    7 => ValueType::F32,
-                    8 => ValueType::F64,
+                    0 => ValueType::SI8,
+                    1 => ValueType::SI32,
+                    2 => ValueType::SI64,
+                    3 => ValueType::UI8,
+                    4 => ValueType::UI32,
+                    5 => ValueType::UI64,
+                    6 => ValueType::F32,
+                    7 => ValueType::F64,
+                    8 => ValueType::Str,
                     _ => return Err(self.error("E0211", s(3), "invalid value type code")),
                 };
                 let addr = self.cast_if(Type::Scalar(ValueType::UI64), v(0), s(0));
-                Ok(self.typed(OpKind::ReceiveFromNumpy, vec![addr, v(1), v(2)], vec![Type::matrix_of(Some(vt))], span))
+                // Constant sizes (what DaphneLib writes) make the shape known at compile time.
+                let size = |this: &Self, i: usize| {
+                    this.const_of(args[i].0).and_then(|c| c.as_i128()).and_then(|n| u64::try_from(n).ok())
+                };
+                let mut t = daphne_ir::MatrixType::of(Some(vt));
+                t.rows = size(self, 1);
+                t.cols = size(self, 2);
+                Ok(self.typed(OpKind::ReceiveFromNumpy, vec![addr, v(1), v(2)], vec![Type::Matrix(t)], span))
             }
             "saveDaphneLibResult" => {
                 self.exact(name, args, 1, span)?;

@@ -34,6 +34,9 @@ pub struct ExecOptions {
     /// When the run must stop: past it, the next op or batch fails with
     /// [`ExecError::TimedOut`] (a worker's `--task-timeout`); `None`: no limit.
     pub deadline: Option<std::time::Instant>,
+    /// The host program's data for `receiveFromNumpy` and its sink for `saveDaphneLibResult`
+    /// (the Python API); without one, both ops fail.
+    pub host: Option<std::sync::Arc<crate::host::HostExchange>>,
 }
 
 /// Where `print` writes.
@@ -52,6 +55,7 @@ pub struct Executor<'a, 'o> {
     deadline: Option<std::time::Instant>,
     pub(crate) engine: Option<std::sync::Arc<crate::vectorized::Engine>>,
     pub(crate) dist: distributed::DistState,
+    pub(crate) host: Option<std::sync::Arc<crate::host::HostExchange>>,
     /// Per block, the values to drop after each of its ops (`liveness`).
     deaths: Vec<Option<std::rc::Rc<Vec<Vec<Value>>>>>,
 }
@@ -114,6 +118,7 @@ impl<'a, 'o> Executor<'a, 'o> {
             engine: opts.engine.clone(),
             dist,
             deadline: opts.deadline,
+            host: opts.host.clone(),
             deaths: Vec::new(),
         }
     }

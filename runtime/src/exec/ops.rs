@@ -39,6 +39,21 @@ impl Executor<'_, '_> {
                 let args = self.operands(op, env)?;
                 return self.exec_map(op, &args);
             }
+            OpKind::ReceiveFromNumpy => {
+                let args = self.operands(op, env)?;
+                return self.receive_from_host(op, &args).map(|d| vec![d]);
+            }
+            OpKind::SaveDaphneLibResult => {
+                let args = self.operands(op, env)?;
+                let host = self.host.as_ref().ok_or_else(|| {
+                    self.err(
+                        op,
+                        "`saveDaphneLibResult` hands a value to a host program (DaphneLib), but this run has none",
+                    )
+                })?;
+                host.save(args[0].clone());
+                return Ok(vec![]);
+            }
             OpKind::VectorizedPipeline => {
                 let args = self.operands(op, env)?;
                 return run_vectorized_pipeline(self.dispatch(), op, args, self.engine.as_deref());
@@ -47,6 +62,45 @@ impl Executor<'_, '_> {
         }
         let args = self.operands(op, env)?;
         self.dispatch().run(op, &args)
+    }
+
+    /// `receiveFromNumpy(handle, rows, cols, vt)`: the matrix the host bound to `handle`, which
+    /// must have the shape and value type the script states.
+    fn receive_from_host(&self, op: Op, args: &[Data]) -> Result<Data, ExecError> {
+        let host = self.host.as_ref().ok_or_else(|| {
+            self.err(op, "`receiveFromNumpy` reads data of a host program (DaphneLib), but this run has none")
+        })?;
+        let e = |m: String| self.err(op, m);
+        let handle = int(&args[0], "the handle of `receiveFromNumpy`").map_err(e)?;
+        let rows = int(&args[1], "the number of rows of `receiveFromNumpy`").map_err(e)?;
+        let cols = int(&args[2], "the number of columns of `receiveFromNumpy`").map_err(e)?;
+        let d = host
+            .input(handle as u64)
+            .ok_or_else(|| self.err(op, format!("`receiveFromNumpy`: the host bound no data to handle {handle}")))?;
+        let Data::Matrix(m) = d else {
+            return Err(self.err(op, format!("`receiveFromNumpy`: handle {handle} holds a {}, not a matrix", d.kind())));
+        };
+        if m.rows() as i64 != rows || m.cols() as i64 != cols {
+            return Err(self.err(
+                op,
+                format!(
+                    "`receiveFromNumpy`: handle {handle} holds a {}x{} matrix, but the script reads {rows}x{cols}",
+                    m.rows(),
+                    m.cols()
+                ),
+            ));
+        }
+        let want = match self.m.value_type(self.m.results(op)[0]) {
+            Type::Matrix(t) => t.vt,
+            _ => None,
+        };
+        if let Some(vt) = want.filter(|vt| *vt != m.vt()) {
+            return Err(self.err(
+                op,
+                format!("`receiveFromNumpy`: handle {handle} holds {} cells, but the script reads {vt}", m.vt()),
+            ));
+        }
+        Ok(d.clone())
     }
 
     fn print(&mut self, op: Op, args: &[Data]) -> Result<(), ExecError> {

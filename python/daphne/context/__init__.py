@@ -1,0 +1,1 @@
+"""DaphneLib's context module (``from daphne.context.daphne_context import DaphneContext``)."""

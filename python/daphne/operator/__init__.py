@@ -1,0 +1,1 @@
+"""The lazy expression graph of the Python API (DaphneLib's module layout)."""

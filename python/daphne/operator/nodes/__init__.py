@@ -1,0 +1,1 @@
+"""The lazily evaluated DAPHNE data objects."""

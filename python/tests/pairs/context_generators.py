@@ -1,0 +1,17 @@
+from daphne.context.daphne_context import DaphneContext
+
+dc = DaphneContext()
+dc.fill(7, 2, 3).print().compute()
+dc.fill(2.5, 3, 1).print().compute()
+dc.fill("ab", 1, 2).print().compute()
+dc.seq(1, 5).print().compute()
+dc.seq(0.0, 1.0, 0.25).print().compute()
+dc.seq(10, 1, -3).print().compute()
+dc.rand(3, 4, 0.0, 1.0, 1, 42).print().compute()
+dc.rand(4, 3, 1, 10, 1, 7).print().compute()
+dc.rand(5, 5, -1.0, 1.0, 0.3, 11).print().compute()
+dc.sample(10, 4, False, 3).print().compute()
+dc.sample(5, 8, True, 3).print().compute()
+dc.diagMatrix(dc.seq(1.0, 3.0, 1.0)).print().compute()
+dc.createFrame([dc.seq(1, 3), dc.fill(0.5, 3, 1)], ["id", "w"]).print().compute()
+dc.createFrame([dc.seq(1, 2), dc.fill("x", 2, 1)]).print().compute()

@@ -1,0 +1,20 @@
+import pandas as pd
+from daphne.context.daphne_context import DaphneContext
+
+dc = DaphneContext()
+df = pd.DataFrame({"id": [3, 1, 2], "w": [0.5, 1.5, -2.0], "name": ["c", "a", "b"]})
+f = dc.from_pandas(df)
+f.print().compute()
+f.nrow().print().compute()
+f.ncol().print().compute()
+f.ncell().print().compute()
+f.setColLabels(["x", "y", "z"]).print().compute()
+f.setColLabelsPrefix("t").print().compute()
+f.rbind(f).print().compute()
+g = dc.createFrame([dc.seq(10, 12)], ["extra"])
+f.cbind(g).print().compute()
+f.order([0], [True], False).print().compute()
+f.order([1], [False], True).print().compute()
+n = dc.createFrame([dc.seq(1, 3), dc.fill(2.5, 3, 1)], ["a", "b"])
+n.toMatrix().print().compute()
+n.toMatrix("si64").print().compute()

@@ -1,0 +1,21 @@
+import numpy as np
+from daphne.context.daphne_context import DaphneContext
+
+dc = DaphneContext()
+codes = dc.seq(0.0, 3.0, 1.0).reshape(2, 2)
+codes.oneHot(dc.fill(4, 1, 2)).print().compute()
+x = dc.seq(0.0, 10.0, 1.0)
+x.bin(3).print().compute()
+x.bin(2, 0.0, 10.0).print().compute()
+s = dc.seq(1.0, 9.0, 1.0).reshape(3, 3)
+s.diagVector().print().compute()
+A = dc.from_numpy(np.array([[4.0, 1.0], [1.0, 3.0]]))
+b = dc.fill(1.0, 2, 1)
+A.solve(b).print().compute()
+s.asType(vtype="si64").print().compute()
+s.asType("matrix", "f32").print().compute()
+s.sum().asType("matrix").print().compute()
+s.asType("frame").print().compute()
+(s > 4).ifElse(s, -s).print().compute()
+(s > 4).ifElse(1.0, 0.0).print().compute()
+(s > 4).ifElse(s.sum(), 0.0).print().compute()

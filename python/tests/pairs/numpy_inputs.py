@@ -1,0 +1,21 @@
+import numpy as np
+from daphne.context.daphne_context import DaphneContext
+
+dc = DaphneContext()
+a = np.array([[1.5, 2.0, -3.0], [4.0, 5.25, 6.0]])
+dc.from_numpy(a).print().compute()
+dc.from_numpy(a[:, 1:]).print().compute()
+dc.from_numpy(np.asfortranarray(a)).print().compute()
+dc.from_numpy(a[:, ::2]).print().compute()
+dc.from_numpy(np.array([1, 2, 3], dtype=np.int64)).print().compute()
+dc.from_numpy(np.array([[1, 2]], dtype=np.int32)).print().compute()
+dc.from_numpy(np.array([[-1, 2]], dtype=np.int8)).print().compute()
+dc.from_numpy(np.array([[1, 200]], dtype=np.uint8)).print().compute()
+dc.from_numpy(np.array([[7]], dtype=np.uint32)).print().compute()
+dc.from_numpy(np.array([[7]], dtype=np.uint64)).print().compute()
+dc.from_numpy(np.array([[0.5, 0.25]], dtype=np.float32)).print().compute()
+dc.from_numpy(np.array([[3, -4]], dtype=np.int16)).print().compute()
+dc.from_numpy(np.array([["a", "bc"], ["d", "e"]])).print().compute()
+dc.from_numpy(np.arange(8.0).reshape(2, 2, 2)).print().compute()
+dc.from_python([[1.0, 2.0], [3.0, 4.0]]).print().compute()
+(dc.from_numpy(a) @ dc.from_numpy(a.T)).print().compute()
